@@ -1,0 +1,30 @@
+"""Models: named parameters + a map to low-energy coefficients.
+
+A model never knows about likelihoods or samplers.  ``MODELS`` maps the name used in run
+files to the class; each class documents its options (the run file's ``[model]`` table).
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+
+from .base import Model, ModelError  # noqa: F401
+
+# name -> "module:Class"; modules are imported lazily
+MODELS: dict[str, str] = {
+    "sm": "bkfit.models.left:SM",
+    "left": "bkfit.models.left:LEFT",
+}
+
+
+def get_model_class(name: str):
+    if name not in MODELS:
+        close = difflib.get_close_matches(name, list(MODELS), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ModelError(f"unknown model '{name}'.{hint} Known: {', '.join(sorted(MODELS))}")
+    mod, cls = MODELS[name].split(":")
+    return getattr(importlib.import_module(mod), cls)
+
+
+def make_model(name: str, options: dict | None = None):
+    return get_model_class(name)(options or {})

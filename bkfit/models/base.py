@@ -1,0 +1,40 @@
+"""Model base class."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ModelError(ValueError):
+    """Invalid model name or options (raised before any compilation or sampling)."""
+
+
+class Model:
+    """A model = named real parameters + ``coefficients(theta) -> dict``.
+
+    ``theta`` maps each name of ``parameters()`` to a JAX scalar.  The returned dict holds
+    WCxf/flavio-basis Wilson coefficients (complex allowed) and any new-particle parameters
+    the physics modules read (e.g. dark-matter masses); absent keys are zero.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    default_priors: ClassVar[str] = ""   # path under priors/, relative to the repo root
+    # allowed keys of the run file's [model] table (besides "name")
+    option_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, options: dict):
+        unknown = [k for k in options if k not in self.option_keys]
+        if unknown:
+            raise ModelError(f"model '{self.name}' has no option(s) {unknown}; allowed: "
+                             f"{list(self.option_keys)}")
+        self.options = dict(options)
+
+    def parameters(self) -> list[str]:
+        raise NotImplementedError
+
+    def coefficients(self, theta: dict) -> dict:
+        raise NotImplementedError
+
+    # observables the report should show for this model (name, args)
+    def key_observables(self) -> list[tuple[str, dict]]:
+        return [("BR(B+->Knunu)", {}), ("Rnunu(B+->K)", {}), ("Rnunu(B0->K*)", {})]
