@@ -14,6 +14,7 @@ from .base import Model, ModelError  # noqa: F401
 MODELS: dict[str, str] = {
     "sm": "bkfit.models.left:SM",
     "left": "bkfit.models.left:LEFT",
+    "sm_mu": "bkfit.models.left:SMmu",
 }
 
 

@@ -45,7 +45,7 @@ def wc_names(prefix: str = "") -> list[str]:
     return [f"C{c}{prefix}_bsnu{i}nu{j}" for c in ("L", "R") for i, j in PAIRS]
 
 
-ALL_WC = wc_names("") + wc_names("prime")
+ALL_WC = wc_names("") + wc_names("prime") + ["nunu_signal_strength"]
 
 
 def CL_SM(par):
@@ -57,6 +57,10 @@ def coupling_sums(wc: dict, par) -> tuple:
     """(S_plus, S_minus) = sum over the 9 neutrino pairs and both neutrino chiralities of
     |C_L + C_R|^2 and |C_L - C_R|^2, SM included."""
     csm = CL_SM(par)
+    if "nunu_signal_strength" in wc:
+        # bkfit extension used by the ``sm_mu`` model: C_L^SM -> sqrt(mu) C_L^SM, i.e. the SM
+        # spectrum times mu (only meaningful without other coefficients).
+        csm = csm * jnp.sqrt(jnp.maximum(wc["nunu_signal_strength"], 1e-300))
     sp = 0.0
     sm = 0.0
     for pre in ("", "prime"):

@@ -1,0 +1,199 @@
+"""Assemble a run configuration into a numpyro model function (and plain JAX log-density).
+
+Everything here is validated *before* any compilation: unknown models, parameters,
+observables, priors or nuisance names raise :class:`bkfit.errors.InputError` naming the run
+file and field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+
+from .. import observables as obsreg
+from ..config import RunConfig, resolve_path
+from ..errors import InputError, did_you_mean
+from ..inputs import NUISANCE_SETS, load_db
+from ..likelihood.loader import load_files
+from ..models import ModelError, make_model
+from ..priors import PriorSet
+
+
+@dataclass
+class NuisanceBlock:
+    site: str
+    names: list[str]
+    mean: np.ndarray
+    chol: np.ndarray
+
+
+@dataclass
+class Assembled:
+    cfg: RunConfig
+    model: object
+    priors: dict                      # parameter -> numpyro distribution
+    prior_text: dict                  # parameter -> description
+    terms: list
+    blocks: list[NuisanceBlock]
+    base_par: dict
+    requests: list[tuple[str, dict]]  # unique (name, args)
+    keys: list[str]
+    term_keys: list[list[str]]
+    report_obs: list[tuple[str, dict]]
+    input_files: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------- pure pieces
+    def par_from(self, nuis_z: dict):
+        par = dict(self.base_par)
+        for b in self.blocks:
+            z = nuis_z[b.site]
+            vals = jnp.asarray(b.mean) + jnp.asarray(b.chol) @ z
+            for i, n in enumerate(b.names):
+                par[n] = vals[i]
+        return par
+
+    def predictions(self, theta: dict, par: dict) -> dict:
+        coeffs = self.model.coefficients(theta)
+        out = {}
+        for (name, args), key in zip(self.requests, self.keys):
+            out[key] = obsreg.predict(name, coeffs, par, **args)
+        return out
+
+    def report_values(self, theta: dict, par: dict) -> dict:
+        coeffs = self.model.coefficients(theta)
+        return {obsreg.obs_key(n, a): obsreg.predict(n, coeffs, par, **a)
+                for n, a in self.report_obs}
+
+    # ------------------------------------------------------------- numpyro model
+    def numpyro_model(self, record: bool = True):
+        theta = {p: numpyro.sample(p, d) for p, d in self.priors.items()}
+        nz = {}
+        for b in self.blocks:
+            nz[b.site] = numpyro.sample(
+                b.site, dist.Normal(jnp.zeros(len(b.names)), 1.0).to_event(1))
+        par = self.par_from(nz)
+        preds = self.predictions(theta, par)
+        for term, keys in zip(self.terms, self.term_keys):
+            nuis = {n: numpyro.sample(n, d) for n, d in term.nuisance_priors().items()}
+            ll = term.log_likelihood([preds[k] for k in keys], nuis)
+            numpyro.factor(f"factor::{term.name}", ll)
+            if record:
+                numpyro.deterministic(f"loglik::{term.name}", ll)
+        if record:
+            for b in self.blocks:
+                for i, n in enumerate(b.names):
+                    numpyro.deterministic(f"par::{n}", par[n])
+            for k, v in self.report_values(theta, par).items():
+                numpyro.deterministic(f"obs::{k}", v)
+
+    def free_parameter_count(self) -> int:
+        return len(self.priors)
+
+
+def _model_error(e: Exception, cfg: RunConfig) -> InputError:
+    msg = str(e)
+    fld = "model"
+    if "option '" in msg:
+        fld = "model." + msg.split("option '")[1].split("'")[0].split(".")[0]
+    elif "unknown model" in msg:
+        fld = "model.name"
+    return InputError(msg, file=cfg.path, field=fld)
+
+
+def assemble(cfg: RunConfig) -> Assembled:
+    run_path = Path(cfg.path)
+    opts = {k: v for k, v in cfg.model.items() if k != "name"}
+    try:
+        model = make_model(cfg.model["name"], opts)
+    except ModelError as e:
+        raise _model_error(e, cfg) from None
+    # priors
+    pfile = cfg.priors.file or model.default_priors
+    params = model.parameters()
+    if params:
+        if not pfile:
+            raise InputError(f"model '{model.name}' needs a prior file", file=cfg.path,
+                             field="priors.file")
+        ppath = resolve_path(pfile, run_path)
+        pset = PriorSet.from_file(ppath)
+        if cfg.priors.parameters:
+            unknown = [k for k in cfg.priors.parameters if k not in params]
+            if unknown:
+                raise InputError(f"prior given for '{unknown[0]}', which is not a parameter of "
+                                 f"model '{model.name}'.{did_you_mean(unknown[0], params)} "
+                                 f"Parameters: {params}", file=cfg.path,
+                                 field=f"priors.parameters.{unknown[0]}")
+            pset = pset.updated(cfg.priors.parameters, cfg.path)
+        priors = pset.distributions(params, run_file=cfg.path)
+        prior_text = pset.describe(params)
+    else:
+        ppath, priors, prior_text = None, {}, {}
+    # likelihood
+    files = [resolve_path(f, run_path) for f in cfg.likelihood.files]
+    for f, raw in zip(files, cfg.likelihood.files):
+        if not f.exists():
+            raise InputError(f"likelihood file '{raw}' not found ({f})", file=cfg.path,
+                             field="likelihood.files")
+    terms = load_files(files, cfg.likelihood.include, cfg.likelihood.exclude,
+                       file_for_errors=cfg.path)
+    if not terms:
+        raise InputError("no likelihood entries selected", file=cfg.path, field="likelihood")
+    # nuisances
+    db = load_db()
+    try:
+        db = db.with_overrides(cfg.nuisances.fixed)
+    except KeyError as e:
+        raise InputError(str(e.args[0]), file=cfg.path, field="nuisances.fixed") from None
+    blocks = []
+    used = set()
+    for s in cfg.nuisances.sets:
+        if s not in NUISANCE_SETS:
+            raise InputError(f"unknown nuisance set '{s}'.{did_you_mean(s, NUISANCE_SETS)} "
+                             f"Known: {', '.join(NUISANCE_SETS)}", file=cfg.path,
+                             field="nuisances.sets")
+    names_by_block = [(f"nuis::{s}", NUISANCE_SETS[s]) for s in cfg.nuisances.sets]
+    if cfg.nuisances.parameters:
+        for n in cfg.nuisances.parameters:
+            if n not in db:
+                raise InputError(f"unknown parameter '{n}'.{did_you_mean(n, db.central)}",
+                                 file=cfg.path, field="nuisances.parameters")
+            if not db.is_uncertain(n):
+                raise InputError(f"parameter '{n}' has no uncertainty in the database",
+                                 file=cfg.path, field="nuisances.parameters")
+        names_by_block.append(("nuis::extra", list(cfg.nuisances.parameters)))
+    for site, names in names_by_block:
+        names = [n for n in names if n not in used]
+        if not names:
+            continue
+        used.update(names)
+        mean, cov = db.gaussian(names)
+        blocks.append(NuisanceBlock(site, names, mean, np.linalg.cholesky(cov)))
+    # predictions requested by terms
+    requests, keys, term_keys = [], [], []
+    for t in terms:
+        tk = []
+        for name, args in t.requests():
+            key = obsreg.obs_key(name, args)
+            if any(isinstance(v, np.ndarray) for v in args.values()):
+                key = f"{name}#{t.name}"
+            if key not in keys:
+                keys.append(key)
+                requests.append((name, args))
+            tk.append(key)
+        term_keys.append(tk)
+    # report observables
+    report = []
+    for o in list(dict.fromkeys([obsreg.obs_key(n, a) for n, a in model.key_observables()]
+                                + cfg.report.observables)):
+        try:
+            report.append(obsreg.parse_obs_key(o))
+        except (obsreg.UnknownObservable, ValueError) as e:
+            raise InputError(str(e.args[0]), file=cfg.path, field="report.observables") from None
+    input_files = [str(f) for f in files] + ([str(ppath)] if ppath else [])
+    return Assembled(cfg, model, priors, prior_text, terms, blocks, dict(db.central),
+                     requests, keys, term_keys, report, input_files)

@@ -1,0 +1,91 @@
+"""Simple likelihood terms: Gaussian, asymmetric Gaussian, multivariate Gaussian, upper limit.
+
+Upper limits.  A published limit ``BR < L`` at confidence level CL is turned into a
+half-Gaussian centred at zero, log L = -x^2 / (2 sigma^2) for the predicted x >= 0, with
+sigma fixed by P(x < L) = CL, i.e. sigma = L / (sqrt(2) erfinv(CL)) (sigma = L/1.645 for 90 %
+CL).  This is the usual treatment of limits in global fits (e.g. smelli); it is exact for
+a Gaussian measurement with central value 0 and is conservative otherwise.
+
+Asymmetric errors use a Gaussian whose width is sigma_up above the central value and
+sigma_down below (the "split normal"), continuous in value and derivative at the centre.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax.numpy as jnp
+import numpy as np
+from scipy.special import erfinv
+
+from .base import Term
+
+
+@dataclass
+class GaussianTerm(Term):
+    observable: str = ""
+    args: dict = field(default_factory=dict)
+    value: float = 0.0
+    error: float = 1.0
+
+    def requests(self):
+        return [(self.observable, self.args)]
+
+    def log_likelihood(self, preds, nuis):
+        x = preds[0]
+        return -0.5 * ((x - self.value) / self.error) ** 2
+
+
+@dataclass
+class AsymmetricGaussianTerm(Term):
+    observable: str = ""
+    args: dict = field(default_factory=dict)
+    value: float = 0.0
+    error_up: float = 1.0
+    error_down: float = 1.0
+
+    def requests(self):
+        return [(self.observable, self.args)]
+
+    def log_likelihood(self, preds, nuis):
+        x = preds[0]
+        s = jnp.where(x >= self.value, self.error_up, self.error_down)
+        return -0.5 * ((x - self.value) / s) ** 2
+
+
+@dataclass
+class UpperLimitTerm(Term):
+    observable: str = ""
+    args: dict = field(default_factory=dict)
+    limit: float = 1.0
+    cl: float = 0.9
+
+    @property
+    def sigma(self) -> float:
+        return float(self.limit / (np.sqrt(2.0) * erfinv(self.cl)))
+
+    def requests(self):
+        return [(self.observable, self.args)]
+
+    def log_likelihood(self, preds, nuis):
+        x = jnp.maximum(preds[0], 0.0)
+        return -0.5 * (x / self.sigma) ** 2
+
+
+@dataclass
+class MultivariateGaussianTerm(Term):
+    observables: list = field(default_factory=list)   # [(name, args)]
+    values: np.ndarray = None
+    covariance: np.ndarray = None
+
+    def __post_init__(self):
+        self.values = np.asarray(self.values, dtype=float)
+        self.covariance = np.asarray(self.covariance, dtype=float)
+        self._prec = np.linalg.inv(self.covariance)
+
+    def requests(self):
+        return list(self.observables)
+
+    def log_likelihood(self, preds, nuis):
+        x = jnp.stack([jnp.asarray(p) for p in preds])
+        d = x - self.values
+        return -0.5 * d @ (self._prec @ d)

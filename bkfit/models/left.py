@@ -1,0 +1,104 @@
+"""Low-energy models: the SM (no free new-physics parameters), ``left`` (any subset of the
+low-energy coefficients free) and ``sm_mu`` (SM nu nu spectrum times a signal strength)."""
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ..errors import did_you_mean
+from .base import Model, ModelError
+from .wc_names import known_coefficients
+
+
+def parse_complex(v, what: str) -> complex:
+    if isinstance(v, (int, float)):
+        return complex(v)
+    if isinstance(v, str):
+        try:
+            return complex(v.replace(" ", "").replace("i", "j"))
+        except ValueError:
+            pass
+    raise ModelError(f"{what}: {v!r} is not a number or a complex literal such as '1+2j'")
+
+
+class SM(Model):
+    name = "sm"
+    description = "Standard Model: no new-physics parameters (nuisances only)"
+    default_priors = ""
+    option_keys = ()
+
+    def parameters(self):
+        return []
+
+    def coefficients(self, theta):
+        return {}
+
+
+class LEFT(Model):
+    """Any subset of the b -> s nu nu (and other WCxf flavio-basis) coefficients free.
+
+    Options (run file ``[model]``):
+
+    * ``free``: coefficient names sampled as REAL parameters (parameter name = coefficient);
+    * ``free_complex``: coefficient names sampled as complex numbers: parameters
+      ``re_<name>`` and ``im_<name>``;
+    * ``fixed``: {name: value} held fixed (value a number or a string like '1+2j').
+    """
+    name = "left"
+    description = "low-energy EFT: chosen coefficients free, the rest zero or fixed"
+    default_priors = "priors/left.yaml"
+    option_keys = ("free", "free_complex", "fixed")
+
+    def __init__(self, options):
+        super().__init__(options)
+        known = known_coefficients()
+        self.free = list(options.get("free", []))
+        self.free_complex = list(options.get("free_complex", []))
+        fixed = options.get("fixed", {}) or {}
+        if not isinstance(fixed, dict):
+            raise ModelError("model option 'fixed' must be a table {name = value}")
+        for key, names in (("free", self.free), ("free_complex", self.free_complex),
+                           ("fixed", list(fixed))):
+            for n in names:
+                if n not in known:
+                    raise ModelError(f"model option '{key}': unknown coefficient '{n}'."
+                                     f"{did_you_mean(n, known)}")
+        both = set(self.free) & set(self.free_complex) | (set(self.free) | set(self.free_complex)) & set(fixed)
+        if both:
+            raise ModelError(f"coefficient(s) {sorted(both)} listed more than once in "
+                             "free / free_complex / fixed")
+        if not (self.free or self.free_complex):
+            raise ModelError("model 'left' needs at least one coefficient in 'free' or "
+                             "'free_complex' (use model 'sm' for none)")
+        self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'") for k, v in fixed.items()}
+
+    def parameters(self):
+        return self.free + [f"{p}_{n}" for n in self.free_complex for p in ("re", "im")]
+
+    def coefficients(self, theta):
+        c = {k: v for k, v in self.fixed.items()}
+        for n in self.free:
+            c[n] = theta[n]
+        for n in self.free_complex:
+            c[n] = theta[f"re_{n}"] + 1j * theta[f"im_{n}"]
+        return c
+
+
+class SMmu(Model):
+    """SM nu nu spectrum times a free signal strength mu >= 0.
+
+    Realised by a flavour-universal real C_L^ii = (sqrt(mu) - 1) C_L^SM, which multiplies
+    the B -> K(*) nu nu rates (and the whole q^2 spectrum) by exactly mu.
+    """
+    name = "sm_mu"
+    description = "SM B -> K(*) nu nu spectrum times a signal strength mu"
+    default_priors = "priors/sm_mu.yaml"
+    option_keys = ()
+
+    def parameters(self):
+        return ["mu"]
+
+    def coefficients(self, theta):
+        return {"nunu_signal_strength": theta["mu"]}
+
+    def key_observables(self):
+        return [("BR(B+->Knunu)", {}), ("Rnunu(B+->K)", {})]

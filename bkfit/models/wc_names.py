@@ -1,0 +1,18 @@
+"""Known low-energy coefficient names: the WCxf ``WET``/``flavio`` basis (read from the
+``wilson`` package once) plus bkfit's documented extensions."""
+from __future__ import annotations
+
+import functools
+
+from ..physics.bsnunu import ALL_WC as BSNUNU_WC
+
+
+@functools.lru_cache(maxsize=1)
+def wcxf_flavio_names() -> frozenset:
+    from wilson import wcxf
+    basis = wcxf.Basis["WET", "flavio"]
+    return frozenset(k for sector in basis.sectors.values() for k in sector)
+
+
+def known_coefficients() -> frozenset:
+    return wcxf_flavio_names() | frozenset(BSNUNU_WC)
