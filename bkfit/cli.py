@@ -229,8 +229,7 @@ def predict(observables, model_name, sets, options, as_json, uncertainty, sample
             result[obsreg.obs_key(n, a)] = float(v)
     else:
         names = [n for s in NUISANCE_SETS.values() for n in s]
-        mean, cov = db.gaussian(names)
-        draws = np.random.default_rng(seed).multivariate_normal(mean, cov, size=samples)
+        draws = db.sample(names, samples, seed)
 
         def g(x):
             p = dict(par)

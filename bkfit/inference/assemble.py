@@ -171,8 +171,8 @@ def assemble(cfg: RunConfig) -> Assembled:
         if not names:
             continue
         used.update(names)
-        mean, cov = db.gaussian(names)
-        blocks.append(NuisanceBlock(site, names, mean, np.linalg.cholesky(cov)))
+        mean, chol = db.cholesky(names)
+        blocks.append(NuisanceBlock(site, names, mean, chol))
     # predictions requested by terms
     requests, keys, term_keys = [], [], []
     for t in terms:

@@ -90,6 +90,19 @@ class ParameterDB:
                     cov[a, b] = self.constraints[ca].cov[ka, kb]
         return mean, cov
 
+    def cholesky(self, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and a lower-triangular L with L L^T = covariance, computed on the correlation
+        matrix (the parameters' scales differ by ~30 orders of magnitude)."""
+        mean, cov = self.gaussian(names)
+        sd = np.sqrt(np.diag(cov))
+        corr = cov / np.outer(sd, sd)
+        return mean, sd[:, None] * np.linalg.cholesky(corr)
+
+    def sample(self, names: list[str], n: int, seed: int = 0) -> np.ndarray:
+        mean, L = self.cholesky(names)
+        z = np.random.default_rng(seed).standard_normal((n, len(names)))
+        return mean + z @ L.T
+
     def with_overrides(self, values: dict[str, float]) -> "ParameterDB":
         c = dict(self.central)
         for k, v in values.items():

@@ -25,7 +25,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .ckm import xi
-from .common import integrate_endpoint, kallen_pos
+from .common import integrate_endpoint, kallen_pos, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
 
 FLAVOURS = ("e", "mu", "tau")
@@ -89,7 +89,7 @@ def _rates_P(q2, sp, par, B, M):
     mB, mK = par["m_" + B], par["m_" + M]
     lam = kallen_pos(mB ** 2, mK ** 2, q2)
     f = ff_BK(q2, par)
-    g = norm2(par) * lam ** 1.5 * f["f+"] ** 2 / (768.0 * jnp.pi ** 5 * mB ** 3)
+    g = norm2(par) * lam * safe_sqrt(lam) * f["f+"] ** 2 / (768.0 * jnp.pi ** 5 * mB ** 3)
     return g * sp
 
 
@@ -100,7 +100,7 @@ def _amps2_V(q2, sp, sm, par, B, V):
     mB, mV = par["m_" + B], par["m_" + V]
     lam = kallen_pos(mB ** 2, mV ** 2, q2)
     f = ff_BKstar(q2, par)
-    n2 = norm2(par) * q2 * jnp.sqrt(lam) / (3.0 * 2 ** 10 * jnp.pi ** 5 * mB ** 3)
+    n2 = norm2(par) * q2 * safe_sqrt(lam) / (3.0 * 2 ** 10 * jnp.pi ** 5 * mB ** 3)
     a_perp = n2 * 8.0 * lam * f["V"] ** 2 / (mB + mV) ** 2 * sp
     a_par = n2 * 8.0 * (mB + mV) ** 2 * f["A1"] ** 2 * sm
     a_0 = n2 * 256.0 * mB ** 2 * mV ** 2 * f["A12"] ** 2 / q2 * sm

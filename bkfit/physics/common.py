@@ -24,6 +24,12 @@ def kallen_pos(a, b, c):
     return jnp.maximum(kallen(a, b, c), 0.0)
 
 
+def safe_sqrt(x):
+    """sqrt(x) for x > 0 and 0 otherwise, with a finite (zero) gradient at x <= 0."""
+    pos = x > 0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, x, 1.0)), 0.0)
+
+
 def integrate(f, a, b, n: int = 48):
     """Gauss-Legendre quadrature of a vectorised function ``f(x)`` over [a, b]."""
     x, w = gauss_legendre(n)
