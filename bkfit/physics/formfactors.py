@@ -72,9 +72,7 @@ def ff_BKstar(q2, par, mB=None, mV=None):
 def fplus_hpqcd(q2, c):
     """HPQCD 2022 B -> K f+ (arXiv:2207.12468) with the constants ``c`` of the Belle II
     reference spectrum (keys L, a0, a1, a2, m_B, m_K, m_Bs*)."""
-    tp = (c["m_B"] + c["m_K"]) ** 2
     z = zvar(c["m_B"], c["m_K"], q2, t0=0.0)
     a = [c["a0"], c["a1"], c["a2"]]
     s = sum(a[n] * (z ** n - (n / 3.0) * (-1.0) ** (n - 3) * z ** 3) for n in range(3))
-    del tp
     return c["L"] / (1.0 - q2 / c["m_Bs*"] ** 2) * s
