@@ -15,6 +15,20 @@ MODELS: dict[str, str] = {
     "sm": "bkfit.models.left:SM",
     "left": "bkfit.models.left:LEFT",
     "sm_mu": "bkfit.models.left:SMmu",
+    # leptoquarks (seed notation; aliases: Dorsner et al. 1603.04993 names) -- see
+    # bkfit/models/leptoquarks.py and docs/leptoquarks.md
+    "lq_S0": "bkfit.models.leptoquarks:LQ_S0",
+    "lq_S1singlet": "bkfit.models.leptoquarks:LQ_S0",
+    "lq_Stilde_half": "bkfit.models.leptoquarks:LQ_Stilde_half",
+    "lq_S1tilde_half": "bkfit.models.leptoquarks:LQ_Stilde_half",
+    "lq_R2tilde": "bkfit.models.leptoquarks:LQ_Stilde_half",
+    "lq_S1": "bkfit.models.leptoquarks:LQ_S1",
+    "lq_S3": "bkfit.models.leptoquarks:LQ_S1",
+    "lq_V_half": "bkfit.models.leptoquarks:LQ_V_half",
+    "lq_V1half": "bkfit.models.leptoquarks:LQ_V_half",
+    "lq_V2": "bkfit.models.leptoquarks:LQ_V_half",
+    "lq_V1": "bkfit.models.leptoquarks:LQ_V1",
+    "lq_U3": "bkfit.models.leptoquarks:LQ_V1",
 }
 
 

@@ -1,0 +1,377 @@
+r"""Single-leptoquark models of the seed (He, Ma, Valencia; arXiv:2309.12741 and the slides
+in the seed document), one leptoquark at a time, with left-handed lepton doublets:
+
+    L_S = lam_S0    qbar^c_L i tau2 l_L S0^dag        + lam_St   dbar_R l_L St_{1/2}^dag
+        + lam_S1    qbar^c_L i tau2 tau.S1^dag l_L    + h.c.
+    L_V = lam_V12   dbar^c_R gamma^mu l_L V_{1/2,mu}^dag
+        + lam_V1    qbar_L gamma^mu tau.V_{1,mu}^dag l_L  + h.c.
+
+Names (seed = Davidson-Bailey-Campbell / PDG review notation, subscript = weak isospin;
+Dorsner et al. arXiv:1603.04993 Table 1 in brackets; the seed's fields are the charge
+conjugates of Dorsner's where the seed writes S^dag):
+
+    S0       (3bar,1, 1/3)   [S1]          model 'lq_S0'
+    St_{1/2} (3,  2, 1/6)    [R~2]         model 'lq_Stilde_half'
+    S1       (3bar,3, 1/3)   [S3]          model 'lq_S1'      (triplet!)
+    V_{1/2}  (3bar,2, 5/6)   [V2]          model 'lq_V_half'  (NOT V~2 = (3bar,2,-1/6), which
+                                                               couples to u_R, not d_R)
+    V1       (3,  3, 2/3)    [U3]          model 'lq_V1'
+
+Parameters: ``M_TeV`` (leptoquark mass in TeV) and the entries lam_{ij} of the 3x3 coupling
+matrix, i = quark generation (down-quark mass basis; for S0/S1/V1 the doublet is
+q_L = (V^dag u_L, d_L)), j = lepton generation (e, mu, tau).  Run-file options
+(``[model]`` table):
+
+* ``couplings = ["lam_33", "lam_23"]``: the free entries (parameter names as listed);
+* ``complex = true``: each free entry is complex, parameters ``re_lam_ij``, ``im_lam_ij``;
+* ``fixed = {lam_22 = 0.1, M_TeV = 2.0}``: entries (or the mass) held fixed; values may be
+  complex strings like '0.1+0.2j'.  Everything else is zero.
+* S0 only: right-handed couplings ``lamR_ij`` (lamR_ij ubar^c_{R i} e_{R j} S0^dag, i = up
+  generation) may be listed too; with lam they give scalar/tensor b -> c tau nu.
+
+Matching (tree level at mu = M, derivation and conventions in docs/leptoquarks.md):
+
+* b -> s nu_l nu_j (``CL_bsnu..``/``CR_bsnu..``) and b -> s l l' (``C9``/``C10``/``C9p``/
+  ``C10p``) in the WCxf flavio basis with N = 4 G_F/sqrt2 V_tb V_ts^* alpha_e/(4 pi),
+  alpha_e = alpha_e(m_b) as in bkfit.physics.bsnunu.  Vector currents are not run (QCD
+  conserved; QED running of O(1 %) neglected).
+* b -> c l nu (``CVL``; S0 with lamR also ``CSL`` = -4 ``CT`` at mu = M), run to
+  mu_b = 4.8 GeV with the ``wilson`` package (scalar/tensor only).
+* B_s mixing: one-loop box, ``CVLL_bsbs`` (or ``CVRR_bsbs``), run to mu_b with ``wilson``.
+
+CKM elements, G_F and alpha_e in the normalisations are taken from the central values of
+bkfit's parameter database once, at model construction (the N C products are what is
+physical; CKM nuisance variations of O(1 %) are not propagated into the matching).
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from typing import ClassVar
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import did_you_mean
+from .base import Model, ModelError
+from .left import parse_complex
+
+FLAVOURS = ("e", "mu", "tau")
+SCALE_LOW = 4.8            # GeV, scale of all returned low-energy coefficients
+MASS_GRID_TEV = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0, 50.0)
+_COUPLING_RE = re.compile(r"^(lam|lamR)_([123])([123])$")
+
+
+# --------------------------------------------------------------------------- inputs
+@functools.lru_cache(maxsize=1)
+def _inputs() -> dict:
+    """Normalisation constants from the central parameter values (once)."""
+    import bkfit  # noqa: F401  (float64)
+    from ..inputs import load_db
+    from ..physics.ckm import ckm_matrix
+
+    par = load_db().central
+    V = np.asarray(ckm_matrix(par["Vus"], par["Vub"], par["Vcb"], par["gamma"]))
+    alpha = par["alpha_e"] * par["alpha_e(mb)/alpha_e(MZ)"]
+    lam_t = V[2, 2] * np.conj(V[2, 1])                      # V_tb V_ts^*
+    return {
+        "V": V,
+        "N_bs": 4 * par["GF"] / math.sqrt(2) * lam_t * alpha / (4 * math.pi),
+        "N_bc": 4 * par["GF"] / math.sqrt(2) * V[1, 2],       # 4 G_F/sqrt2 V_cb
+        "alpha_e": alpha,
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _running(mass_gev: float, tensor: bool) -> dict:
+    """Linear running M -> SCALE_LOW (WET, flavio basis) from the ``wilson`` package.
+
+    Returns {'VLL': r, 'VRR': r, 'SS': r, 'ST': r, 'TS': r, 'TT': r} with
+    C_X(mu_b) = sum_Y r_XY C_Y(M) for X, Y in (S = CSL, T = CT)."""
+    import warnings
+
+    import wilson
+    eps = 1e-9
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = wilson.Wilson({"CVLL_bsbs": eps, "CVRR_bsbs": eps, "CSL_bctaunutau": eps},
+                          scale=mass_gev, eft="WET", basis="flavio")
+        d = w.match_run(SCALE_LOW, "WET", "flavio").dict
+        out["VLL"] = float(np.real(d.get("CVLL_bsbs", 0))) / eps
+        out["VRR"] = float(np.real(d.get("CVRR_bsbs", 0))) / eps
+        out["SS"] = float(np.real(d.get("CSL_bctaunutau", 0))) / eps
+        out["TS"] = float(np.real(d.get("CT_bctaunutau", 0))) / eps
+        out["ST"], out["TT"] = 0.0, 1.0
+        if tensor:
+            w = wilson.Wilson({"CT_bctaunutau": eps}, scale=mass_gev, eft="WET",
+                              basis="flavio")
+            d = w.match_run(SCALE_LOW, "WET", "flavio").dict
+            out["ST"] = float(np.real(d.get("CSL_bctaunutau", 0))) / eps
+            out["TT"] = float(np.real(d.get("CT_bctaunutau", 0))) / eps
+    return out
+
+
+class _RunningTable:
+    """Running factors at a fixed mass, or interpolated in log(M) on MASS_GRID_TEV."""
+
+    def __init__(self, fixed_mass_tev: float | None, tensor: bool):
+        masses = (fixed_mass_tev,) if fixed_mass_tev is not None else MASS_GRID_TEV
+        rows = [_running(float(m) * 1e3, tensor) for m in masses]
+        self.logm = jnp.log(jnp.asarray(masses, dtype=float))
+        self.tab = {k: jnp.asarray([r[k] for r in rows]) for k in rows[0]}
+        self.fixed = fixed_mass_tev is not None
+
+    def __call__(self, key, mass_tev):
+        if self.fixed:
+            return self.tab[key][0]
+        return jnp.interp(jnp.log(mass_tev), self.logm, self.tab[key])
+
+
+# --------------------------------------------------------------------------- models
+class _Leptoquark(Model):
+    """Common machinery; subclasses set the class constants below."""
+
+    # d-quark chirality in b -> s ('L' or 'R'), Clebsch factors |c|^2 of the d-nu and d-e
+    # couplings, fermion flow ('conj': b pairs with the unbarred lepton, lam*_{s l} lam_{b j};
+    # 'direct': lam_{s j} lam*_{b l}), overall sign of the Fierzed coefficient, spin.
+    spin: ClassVar[int] = 0
+    chirality: ClassVar[str] = "L"
+    f_nu: ClassVar[float] = 1.0
+    f_e: ClassVar[float] = 0.0
+    flow: ClassVar[str] = "conj"
+    sign: ClassVar[float] = 1.0
+    charged_current: ClassVar[str] = ""     # '', 'S0', 'S1', 'V1'
+    n_box: ClassVar[float] = 1.0            # sum over LQ components of |c_A|^4
+    aliases: ClassVar[tuple[str, ...]] = ()
+    alt_names: ClassVar[str] = ""
+    option_keys = ("couplings", "complex", "fixed")
+    allow_right_handed: ClassVar[bool] = False
+
+    def __init__(self, options):
+        super().__init__(options)
+        couplings = options.get("couplings", [])
+        if isinstance(couplings, str) or not isinstance(couplings, (list, tuple)):
+            raise ModelError(f"model '{self.name}': option 'couplings' must be a list such "
+                             "as [\"lam_33\", \"lam_23\"]")
+        self.complex = bool(options.get("complex", False))
+        fixed = options.get("fixed", {}) or {}
+        if not isinstance(fixed, dict):
+            raise ModelError(f"model '{self.name}': option 'fixed' must be a table "
+                             "{name = value}")
+        known = [f"lam_{i}{j}" for i in "123" for j in "123"]
+        if self.allow_right_handed:
+            known += [f"lamR_{i}{j}" for i in "123" for j in "123"]
+        for key, names in (("couplings", list(couplings)),
+                           ("fixed", [k for k in fixed if k != "M_TeV"])):
+            for n in names:
+                if n not in known:
+                    raise ModelError(f"model '{self.name}' option '{key}': unknown coupling "
+                                     f"'{n}'.{did_you_mean(n, known + ['M_TeV'])} Known: "
+                                     "lam_ij (i = quark, j = lepton generation)"
+                                     + (", lamR_ij" if self.allow_right_handed else ""))
+        dup = set(couplings) & set(fixed)
+        if dup or len(set(couplings)) != len(couplings):
+            raise ModelError(f"model '{self.name}': coupling(s) {sorted(dup) or couplings} "
+                             "listed twice in couplings / fixed")
+        if not couplings:
+            raise ModelError(f"model '{self.name}' needs at least one free coupling in "
+                             "option 'couplings'")
+        self.free = list(couplings)
+        self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'")
+                      for k, v in fixed.items() if k != "M_TeV"}
+        self.mass_fixed = None
+        if "M_TeV" in fixed:
+            m = fixed["M_TeV"]
+            if not isinstance(m, (int, float)) or m <= 0:
+                raise ModelError(f"model '{self.name}': fixed.M_TeV must be a positive number")
+            self.mass_fixed = float(m)
+        self._inp = _inputs()
+        uses_R = any(n.startswith("lamR") for n in self.free + list(self.fixed))
+        self._run = _RunningTable(self.mass_fixed, tensor=uses_R)
+        self._keys = self._support()
+
+    # ------------------------------------------------------------------ parameters
+    def parameters(self):
+        p = [] if self.mass_fixed is not None else ["M_TeV"]
+        for n in self.free:
+            p += [f"re_{n}", f"im_{n}"] if self.complex else [n]
+        return p
+
+    def _matrices(self, theta):
+        lam = jnp.zeros((3, 3), dtype=complex)
+        lamR = jnp.zeros((3, 3), dtype=complex)
+        vals = dict(self.fixed)
+        for n in self.free:
+            vals[n] = (theta[f"re_{n}"] + 1j * theta[f"im_{n}"]) if self.complex else theta[n]
+        for n, v in vals.items():
+            kind, i, j = _COUPLING_RE.match(n).groups()
+            if kind == "lam":
+                lam = lam.at[int(i) - 1, int(j) - 1].set(v)
+            else:
+                lamR = lamR.at[int(i) - 1, int(j) - 1].set(v)
+        return lam, lamR
+
+    # ------------------------------------------------------------------ matching
+    def matching(self, lam, lamR, mass_tev, run=True) -> dict:
+        """All coefficients (including zeros) for coupling matrices lam, lamR (3x3, complex)
+        and mass M_TeV; pure jnp."""
+        inp = self._inp
+        M2 = (mass_tev * 1e3) ** 2                       # GeV^2
+        s, b = 1, 2                                      # generation indices of s and b
+        # K[l, j]: coefficient structure of (sbar Gamma b)(lbar_l Gamma l_j)
+        if self.flow == "conj":
+            K = jnp.outer(jnp.conj(lam[s, :]), lam[b, :])
+        else:
+            K = jnp.outer(jnp.conj(lam[b, :]), lam[s, :])
+        kspin = 2.0 if self.spin == 0 else 1.0
+        c = self.sign * K / (kspin * M2)                 # L_eff coefficient of
+        # (sbar g^mu P_X b)(lbar_l g_mu P_L l_j) per unit Clebsch
+        CX = "L" if self.chirality == "L" else "R"
+        p = "" if self.chirality == "L" else "p"
+        out = {}
+        for l, fl in enumerate(FLAVOURS):
+            for j, fj in enumerate(FLAVOURS):
+                # WCxf: C_bs{a}{b} multiplies (lbar_b ... l_a)
+                cnu = self.f_nu * c[l, j] / (2 * inp["N_bs"])
+                ce = self.f_e * c[l, j] / (2 * inp["N_bs"])
+                out[f"C{CX}_bsnu{fj}nu{fl}"] = cnu
+                out[f"C9{p}_bs{fj}{fl}"] = ce
+                out[f"C10{p}_bs{fj}{fl}"] = -ce
+        # b -> c l nu (charged current), L_eff coefficient of (cbar g P_L b)(lbar_l g P_L nu_r)
+        V = jnp.asarray(inp["V"])
+        if self.charged_current in ("S0", "S1"):
+            sgn = -1.0 if self.charged_current == "S0" else 1.0
+            Vlc = (V @ jnp.conj(lam))[1, :]              # (V lam^*)_{c l}
+            ccc = sgn * jnp.outer(Vlc, lam[b, :]) / (2 * M2)
+        elif self.charged_current == "V1":
+            Vl = (V @ lam)[1, :]                         # (V lam)_{c r}
+            ccc = jnp.outer(jnp.conj(lam[b, :]), Vl) / M2
+        else:
+            ccc = None
+        if ccc is not None:
+            for l, fl in enumerate(FLAVOURS):
+                for r, fr in enumerate(FLAVOURS):
+                    out[f"CVL_bc{fl}nu{fr}"] = -ccc[l, r] / inp["N_bc"]
+        if self.allow_right_handed:
+            # L_eff = lamR*_{c l} lam_{b r}/(2M^2) O_S - lamR*_{c l} lam_{b r}/(8M^2) O_T
+            X = jnp.outer(jnp.conj(lamR[1, :]), lam[b, :])
+            for l, fl in enumerate(FLAVOURS):
+                for r, fr in enumerate(FLAVOURS):
+                    cs = -X[l, r] / (2 * M2) / inp["N_bc"]
+                    ct = X[l, r] / (8 * M2) / inp["N_bc"]
+                    if run:
+                        cs, ct = (self._run("SS", mass_tev) * cs + self._run("ST", mass_tev) * ct,
+                                  self._run("TS", mass_tev) * cs + self._run("TT", mass_tev) * ct)
+                    out[f"CSL_bc{fl}nu{fr}"] = cs
+                    out[f"CT_bc{fl}nu{fr}"] = ct
+        # B_s mixing box: H = n (sum_a K_aa)^2 / (128 pi^2 M^2) * (1 scalar, 4 vector) O;
+        # flavio basis H = -C O.
+        tr = jnp.trace(K)
+        spinfac = 1.0 if self.spin == 0 else 4.0
+        cbox = -self.n_box * spinfac * tr ** 2 / (128 * math.pi ** 2 * M2)
+        key = "VLL" if self.chirality == "L" else "VRR"
+        if run:
+            cbox = cbox * self._run(key, mass_tev)
+        out[f"C{key}_bsbs"] = cbox
+        return out
+
+    def _support(self) -> list[str]:
+        """Keys that can be non-zero for the chosen free/fixed couplings."""
+        rng = np.random.default_rng(1)
+        lam = np.zeros((3, 3), complex)
+        lamR = np.zeros((3, 3), complex)
+        for n in self.free + list(self.fixed):
+            kind, i, j = _COUPLING_RE.match(n).groups()
+            z = rng.uniform(0.5, 1.5) * np.exp(1j * rng.uniform(0, 2 * np.pi))
+            (lam if kind == "lam" else lamR)[int(i) - 1, int(j) - 1] = z
+        out = self.matching(jnp.asarray(lam), jnp.asarray(lamR), 2.0, run=False)
+        return [k for k, v in out.items() if abs(complex(v)) > 0]
+
+    def coefficients(self, theta):
+        lam, lamR = self._matrices(theta)
+        m = self.mass_fixed if self.mass_fixed is not None else theta["M_TeV"]
+        full = self.matching(lam, lamR, m)
+        return {k: full[k] for k in self._keys}
+
+    # ------------------------------------------------------------------ report
+    def key_observables(self):
+        return [("Rnunu(B+->K)", {}), ("Rnunu(B0->K*)", {})] + list(self.correlated)
+
+    correlated: ClassVar[tuple] = ()
+
+
+class LQ_S0(_Leptoquark):
+    """S0 = (3bar,1,1/3) [Dorsner et al.: S1, the singlet]: lam qbar^c_L i tau2 l_L S0^dag.
+
+    Couples d_L only to neutrinos: b -> s nu nu (C_L only, R_K = R_K*), no b -> s l l at
+    tree level; b -> c tau nu (C_VL, and C_SL = -4 C_T with right-handed lamR)."""
+    name = "lq_S0"
+    description = "scalar leptoquark S0 (3bar,1,1/3) [Dorsner S1]: C_L, b->c tau nu, B_s mixing"
+    default_priors = "priors/lq_S0.yaml"
+    alt_names = "S1 (Dorsner et al. 1603.04993), S_0^L (PDG)"
+    spin, chirality, f_nu, f_e, flow, sign = 0, "L", 1.0, 0.0, "conj", 1.0
+    charged_current = "S0"
+    n_box = 1.0
+    allow_right_handed = True
+    correlated = (("Rtaul(B->Dlnu)", {}), ("Rtaul(B->D*lnu)", {}), ("DeltaM_s", {}))
+
+
+class LQ_Stilde_half(_Leptoquark):
+    """St_{1/2} = (3,2,1/6) [Dorsner: R~2]: lam dbar_R l_L St^dag.
+
+    Right-handed quark current: C_R^{lj} = C9'^{lj} = -C10'^{lj} (flavio normalisation)."""
+    name = "lq_Stilde_half"
+    description = "scalar leptoquark S~1/2 (3,2,1/6) [Dorsner R~2]: C_R = C9' = -C10'"
+    default_priors = "priors/lq_Stilde_half.yaml"
+    alt_names = "R~2 (Dorsner et al.), S~_{1/2}^L (PDG)"
+    spin, chirality, f_nu, f_e, flow, sign = 0, "R", 1.0, 1.0, "direct", -1.0
+    n_box = 2.0
+    correlated = (("BR(Bs->tautau)", {}), ("BR(B+->Ktautau)", {}),
+                  ("BR(B+->Kmutau)", {}), ("BR(Bs->mutau)", {}), ("DeltaM_s", {}))
+
+
+class LQ_S1(_Leptoquark):
+    """S1 = (3bar,3,1/3) triplet [Dorsner: S3]: lam qbar^c_L i tau2 tau.S1^dag l_L.
+
+    C9^{lj} = -C10^{lj} = 2 C_L^{lj}."""
+    name = "lq_S1"
+    description = "scalar triplet leptoquark S1 (3bar,3,1/3) [Dorsner S3]: C9 = -C10 = 2 C_L"
+    default_priors = "priors/lq_S1.yaml"
+    alt_names = "S3 (Dorsner et al.), S_1^L (PDG)"
+    spin, chirality, f_nu, f_e, flow, sign = 0, "L", 1.0, 2.0, "conj", 1.0
+    charged_current = "S1"
+    n_box = 5.0
+    correlated = (("BR(Bs->mumu)", {}), ("BR(Bs->tautau)", {}), ("BR(B+->Kmutau)", {}),
+                  ("Rtaul(B->Dlnu)", {}), ("DeltaM_s", {}))
+
+
+class LQ_V_half(_Leptoquark):
+    """V_{1/2} = (3bar,2,5/6) [Dorsner: V2]: lam dbar^c_R gamma^mu l_L V_mu^dag.
+
+    C_R^{lj} = C9'^{lj} = -C10'^{lj}."""
+    name = "lq_V_half"
+    description = "vector leptoquark V1/2 (3bar,2,5/6) [Dorsner V2]: C_R = C9' = -C10'"
+    default_priors = "priors/lq_V_half.yaml"
+    alt_names = "V2 (Dorsner et al.), V_{1/2}^L (PDG)"
+    spin, chirality, f_nu, f_e, flow, sign = 1, "R", 1.0, 1.0, "conj", 1.0
+    n_box = 2.0
+    correlated = LQ_Stilde_half.correlated
+
+
+class LQ_V1(_Leptoquark):
+    """V1 = (3,3,2/3) triplet [Dorsner: U3]: lam qbar_L gamma^mu tau.V1^dag l_L.
+
+    C9^{lj} = -C10^{lj} = C_L^{lj}/2."""
+    name = "lq_V1"
+    description = "vector triplet leptoquark V1 (3,3,2/3) [Dorsner U3]: C9 = -C10 = C_L/2"
+    default_priors = "priors/lq_V1.yaml"
+    alt_names = "U3 (Dorsner et al.), V_1^L (PDG)"
+    spin, chirality, f_nu, f_e, flow, sign = 1, "L", 2.0, 1.0, "direct", -1.0
+    charged_current = "V1"
+    n_box = 5.0
+    correlated = LQ_S1.correlated
+
+
+ALL = (LQ_S0, LQ_Stilde_half, LQ_S1, LQ_V_half, LQ_V1)

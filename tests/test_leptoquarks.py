@@ -1,0 +1,451 @@
+"""Leptoquark models (bkfit/models/leptoquarks.py): the seed's statements, an independent
+check of the tree-level matching through SMEFT + the ``wilson`` package, Fierz identities,
+running factors and the B_s-mixing box normalisation against published formulas."""
+import itertools
+import math
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import bkfit  # noqa: F401
+from bkfit.models import MODELS, make_model
+from bkfit.models.wc_names import known_coefficients
+from bkfit.observables import REGISTRY, all_names, predict
+
+FL = ("e", "mu", "tau")
+ALL_LAM = [f"lam_{i}{j}" for i in "123" for j in "123"]
+
+
+def random_theta(model, seed=0, scale=0.3):
+    rng = np.random.default_rng(seed)
+    th = {p: rng.uniform(-scale, scale) for p in model.parameters()}
+    if "M_TeV" in th:
+        th["M_TeV"] = 2.0
+    return th
+
+
+def cval(c, k):
+    return complex(c.get(k, 0.0))
+
+
+# ----------------------------------------------------------------- Fierz identities
+def _gammas():
+    s = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
+    z, one = np.zeros((2, 2)), np.eye(2)
+    g0 = np.block([[z, one], [one, z]])
+    gs = [np.block([[z, si], [-si, z]]) for si in s]
+    g = [g0] + gs
+    g5 = 1j * g[0] @ g[1] @ g[2] @ g[3]
+    return g, g5
+
+
+def test_fierz_identities_used_in_the_matching():
+    """The three Fierz rearrangements of docs/leptoquarks.md, for anticommuting fields
+    (= minus the c-number identity), checked with explicit Dirac matrices on random spinors:
+    (1) (a P_R b)(c P_L d) = -1/2 (a g^mu P_L d)(c g_mu P_R b)
+    (2) (a g^mu P_L b)(c g_mu P_L d) = +(a g^mu P_L d)(c g_mu P_L b)
+    (3) (a P_L b)(c P_L d) = -1/2 (a P_L d)(c P_L b) - 1/8 (a s^mn P_L d)(c s_mn P_L b)."""
+    g, g5 = _gammas()
+    eta = np.diag([1, -1, -1, -1])
+    PL, PR = (np.eye(4) - g5) / 2, (np.eye(4) + g5) / 2
+    sig = {(m, n): 0.5j * (g[m] @ g[n] - g[n] @ g[m]) for m in range(4) for n in range(4)}
+    rng = np.random.default_rng(3)
+    a, b, c, d = (rng.normal(size=4) + 1j * rng.normal(size=4) for _ in range(4))
+    ab = lambda x, G, y: np.conj(x) @ g[0] @ G @ y  # noqa: E731  (xbar G y)
+    # commuting spinors: identities hold with the opposite overall sign
+    lhs1 = ab(a, PR, b) * ab(c, PL, d)
+    rhs1 = sum(eta[m, m] * ab(a, g[m] @ PL, d) * ab(c, g[m] @ PR, b) for m in range(4))
+    assert np.isclose(lhs1, +0.5 * rhs1)          # -> -1/2 for anticommuting fields
+    lhs2 = sum(eta[m, m] * ab(a, g[m] @ PL, b) * ab(c, g[m] @ PL, d) for m in range(4))
+    rhs2 = sum(eta[m, m] * ab(a, g[m] @ PL, d) * ab(c, g[m] @ PL, b) for m in range(4))
+    assert np.isclose(lhs2, -rhs2)                # -> +1 for anticommuting fields
+    lhs3 = ab(a, PL, b) * ab(c, PL, d)
+    s_s = sum(eta[m, m] * eta[n, n] * ab(a, sig[m, n] @ PL, d) * ab(c, sig[m, n] @ PL, b)
+              for m in range(4) for n in range(4))
+    assert np.isclose(lhs3, 0.5 * ab(a, PL, d) * ab(c, PL, b) + s_s / 8)
+    # charge conjugation of a vector current: psi^c-bar g P_R chi^c = -chi-bar g P_L psi
+    # (anticommuting) <=> for c-numbers: psi^T C g P_R C^-1 ... checked via C g^T C^-1 = -g
+    C = 1j * g[2] @ g[0]
+    for m in range(4):
+        assert np.allclose(C @ g[m].T @ np.linalg.inv(C), -g[m])
+
+
+# ----------------------------------------------------------------- seed statements
+@pytest.mark.parametrize("name", ["lq_S0", "lq_S1", "lq_V1"])
+def test_S0_S1_V1_generate_only_CL_and_RK_equals_RKstar(name, par):
+    """Seed: 'S0, S1, V1 generate only C_L terms: R_K^nunu = R_K*^nunu'."""
+    m = make_model(name, {"couplings": ALL_LAM, "complex": True})
+    c = m.coefficients(random_theta(m, 1))
+    assert any(k.startswith("CL_bsnu") for k in c)
+    assert not any(k.startswith(("CR_", "C9p_", "C10p_", "CVRR")) for k in c)
+    rk = float(predict("Rnunu(B+->K)", c, par))
+    rks = float(predict("Rnunu(B0->K*)", c, par))
+    assert rk > 1.05 or rk < 0.95          # a visible effect
+    assert rks == pytest.approx(rk, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["lq_Stilde_half", "lq_V_half"])
+def test_Stilde_Vhalf_right_handed_relations(name, par):
+    """Seed: S~1/2 and V1/2 give C_R^ij together with C9'^ij = -C10'^ij.
+
+    The seed writes C_R = 1/2 C9' = -1/2 C10'.  With the seed's own operator definitions
+    (O_R with nu-bar gamma (1-gamma5) nu, O9' with l-bar gamma l, same prefactor, = the WCxf
+    flavio basis) the SU(2) doublet structure (one unit Clebsch for d-nu and for d-e) gives
+    C_R = C9' = -C10'; the same conventions reproduce the seed's S1 (C9 = 2 C_L) and V1
+    (C9 = C_L/2) relations exactly (test below), so no common normalisation can turn the
+    ratio into 1/2.  The SMEFT + wilson route (test_matching_against_wilson) confirms
+    C9'/C_R = 1 independently.  We therefore test C_R = C9' = -C10'."""
+    m = make_model(name, {"couplings": ALL_LAM, "complex": True})
+    c = m.coefficients(random_theta(m, 2))
+    assert not any(k.startswith(("CL_", "C9_", "C10_", "CVL", "CVLL")) for k in c)
+    n = 0
+    for a, b in itertools.product(FL, FL):
+        cr = cval(c, f"CR_bsnu{a}nu{b}")
+        assert cval(c, f"C9p_bs{a}{b}") == pytest.approx(cr, rel=1e-12, abs=1e-14)
+        assert cval(c, f"C10p_bs{a}{b}") == pytest.approx(-cr, rel=1e-12, abs=1e-14)
+        n += abs(cr) > 0
+    assert n == 9
+
+
+@pytest.mark.parametrize("name", ["lq_Stilde_half", "lq_V_half"])
+def test_Stilde_Vhalf_offdiagonal_only_gives_RK_equal_RKstar(name, par):
+    """Seed: 'S~1/2, V1/2 with only off-diagonal terms also: R_K = R_K*' -- and not with a
+    flavour-diagonal C_R (which interferes with the SM differently in K and K*)."""
+    # lam_{s mu} and lam_{b tau}: only the (mu tau) / (tau mu) lepton pair
+    m = make_model(name, {"couplings": ["lam_22", "lam_33"], "fixed": {"M_TeV": 2.0}})
+    c = m.coefficients({"lam_22": 0.4, "lam_33": 0.5})
+    assert all(("mu" in k and "tau" in k) or k.endswith("bsbs") for k in c)
+    rk, rks = (float(predict(o, c, par)) for o in ("Rnunu(B+->K)", "Rnunu(B0->K*)"))
+    assert rk > 1.1 and rks == pytest.approx(rk, rel=1e-9)
+    m = make_model(name, {"couplings": ["lam_23", "lam_33"], "fixed": {"M_TeV": 2.0}})
+    c = m.coefficients({"lam_23": 0.4, "lam_33": 0.5})
+    rk, rks = (float(predict(o, c, par)) for o in ("Rnunu(B+->K)", "Rnunu(B0->K*)"))
+    assert abs(rks / rk - 1) > 0.05
+
+
+@pytest.mark.parametrize("name,ratio,rmax", [("lq_S1", 2.0, 1.1), ("lq_V1", 0.5, 1.5)])
+def test_S1_V1_C9_equals_minus_C10_and_CL_relation(name, ratio, rmax, par):
+    """Seed: S1 => C9 = -C10 = 2 C_L,  V1 => C9 = -C10 = 1/2 C_L (every lepton pair, same
+    index order), and with C9^mumu ~ -1 (b -> s mu mu global fits) R_K = R_K* <~ 1.1 (S1)
+    and <~ 1.5 (V1)."""
+    m = make_model(name, {"couplings": ALL_LAM, "complex": True})
+    c = m.coefficients(random_theta(m, 4))
+    for a, b in itertools.product(FL, FL):
+        cl = cval(c, f"CL_bsnu{a}nu{b}")
+        assert abs(cl) > 0
+        assert cval(c, f"C9_bs{a}{b}") == pytest.approx(ratio * cl, rel=1e-12)
+        assert cval(c, f"C10_bs{a}{b}") == pytest.approx(-ratio * cl, rel=1e-12)
+    # C9^mumu = -1 from muon couplings lam_22, lam_32 only
+    m = make_model(name, {"couplings": ["lam_32"], "fixed": {"lam_22": 0.1, "M_TeV": 2.0}})
+    c1 = complex(m.coefficients({"lam_32": 1.0})["C9_bsmumu"])
+    lam32 = -1.0 / c1.real                 # C9 is linear in lam_32 (lam_22 fixed real)
+    c = m.coefficients({"lam_32": lam32})
+    assert complex(c["C9_bsmumu"]).real == pytest.approx(-1.0)
+    rk = float(predict("Rnunu(B+->K)", c, par))
+    assert 1.0 < rk < rmax
+    assert float(predict("Rnunu(B0->K*)", c, par)) == pytest.approx(rk, rel=1e-9)
+
+
+def test_S0_rD_formula_of_the_seed(par):
+    """Seed: for S0, r_D = r_D* = (a/2pi)^2 (|C_L^{31}|^2 + |C_L^{32}|^2)
+    + |1 - (a/2pi) C_L^{33}|^2, with C_L^{3j} the (nu_tau, nu_j) coefficient.  The seed's
+    formula assumes |V_cs| = 1 (our C_VL/C_L carries |V_cs|^2 = 0.95),
+    V_tb V_ts^* = -V_cb V_cs^* (2 %), and neglects V_cb lam_{b tau} in the (c, tau) coupling
+    (~1 % here), together ~ -9 %: agreement on r_D - 1 within 12 %.
+    Our r_D = sum_j |delta_{j tau} + C_VL^{tau j}|^2 (exact for pure C_VL)."""
+    alpha = par["alpha_e"] * par["alpha_e(mb)/alpha_e(MZ)"]
+    x = alpha / (2 * math.pi)
+    m = make_model("lq_S0", {"couplings": ["lam_23", "lam_31", "lam_32", "lam_33"],
+                             "fixed": {"M_TeV": 1.5}})
+    for th in ({"lam_23": 1.0, "lam_31": 0.3, "lam_32": -0.6, "lam_33": -0.3},
+               {"lam_23": -0.8, "lam_31": 0.0, "lam_32": 0.9, "lam_33": 0.0}):
+        c = m.coefficients(th)
+        rd = sum(abs((1.0 if f == "tau" else 0.0) + cval(c, f"CVL_bctaunu{f}")) ** 2 for f in FL)
+        # C_L^{tau j}: operator (nu_tau-bar ... nu_j) = WCxf name CL_bsnu{j}nutau
+        cl = {f: cval(c, f"CL_bsnu{f}nutau") for f in FL}
+        seed = x ** 2 * (abs(cl["e"]) ** 2 + abs(cl["mu"]) ** 2) + abs(1 - x * cl["tau"]) ** 2
+        assert abs(rd - 1) > 1e-4
+        assert (rd - 1) == pytest.approx(seed - 1, rel=0.12)
+
+
+def test_S0_rD_equals_rDstar_with_flavio(par):
+    """r_D = r_D* for S0 with left-handed couplings (pure C_VL): flavio's R(D), R(D*) with
+    the model's coefficients, divided by flavio's SM values, agree with |1 + C_VL|^2 within
+    0.5 % (flavio's SM coefficient carries the short-distance electroweak factor 1.0066, so
+    its ratio is |eta_EW + C_VL|^2/eta_EW^2), and R(D) and R(D*) ratios agree to 0.2 %."""
+    flavio = pytest.importorskip("flavio")
+    import wilson
+    m = make_model("lq_S0", {"couplings": ["lam_23", "lam_33"], "fixed": {"M_TeV": 1.5}})
+    c = m.coefficients({"lam_23": 1.0, "lam_33": -1.0})
+    cvl = cval(c, "CVL_bctaunutau")
+    w = wilson.Wilson({"CVL_bctaunutau": cvl}, scale=4.8, eft="WET", basis="flavio")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = [flavio.np_prediction(o, w) / flavio.sm_prediction(o)
+             for o in ("Rtaul(B->Dlnu)", "Rtaul(B->D*lnu)")]
+    assert abs(cvl) > 0.01
+    assert r[0] == pytest.approx(abs(1 + cvl) ** 2, rel=5e-3)
+    assert r[1] == pytest.approx(r[0], rel=2e-3)
+
+
+def test_S0_right_handed_scalar_tensor(par):
+    """S0 with lamR: C_SL = -4 C_T at the matching scale (e.g. Sakaki et al.
+    arXiv:1309.0301 eq. (9)); after running to 4.8 GeV the ratio moves towards the known
+    LO/NLO value C_SL/C_T ~ -8 ... -7 at m_b for M ~ 1-2 TeV."""
+    m = make_model("lq_S0", {"couplings": ["lam_33", "lamR_23"], "fixed": {"M_TeV": 1.5}})
+    th = {"lam_33": 0.7, "lamR_23": 0.4}
+    lam, lamR = m._matrices(th)
+    full0 = m.matching(lam, lamR, 1.5, run=False)
+    cs, ct = complex(full0["CSL_bctaunutau"]), complex(full0["CT_bctaunutau"])
+    assert cs == pytest.approx(-4 * ct, rel=1e-12)
+    c = m.coefficients(th)
+    r = complex(c["CSL_bctaunutau"]) / complex(c["CT_bctaunutau"])
+    assert -9.0 < r.real < -6.5
+
+
+# ----------------------------------------------------------------- wilson cross-check
+def _smeft(name, lam, lamR, M):
+    """Tree-level SMEFT (Warsaw, down basis, L = sum C O) from the leptoquark couplings,
+    Dorsner et al. arXiv:1603.04993 (tree-level matching table for S1, S3, R~2, V2, U3),
+    rewritten for the seed's fields (the seed's S0, S1 are Dorsner's S1^*, S3^*; lam = y)."""
+    from wilson import wcxf
+    keys = {k for s in wcxf.Basis["SMEFT", "Warsaw"].sectors.values() for k in s}
+    out = {}
+
+    def add(op, p, r, s, t, v):
+        k = f"{op}_{p+1}{r+1}{s+1}{t+1}"
+        if k in keys:
+            out[k] = out.get(k, 0) + v
+            return
+        k2 = f"{op}_{r+1}{p+1}{t+1}{s+1}"     # hermitian partner
+        assert k2 in keys, k
+        out[k2] = out.get(k2, 0) + np.conj(v)
+
+    s, b = 1, 2
+    for l, j in itertools.product(range(3), range(3)):
+        if name == "lq_S0":          # C_lq1 = -C_lq3 = y*_{kl} y_{ij}/(4M^2) at (l j k i)
+            v = np.conj(lam[s, l]) * lam[b, j] / (4 * M ** 2)
+            add("lq1", l, j, s, b, v)
+            add("lq3", l, j, s, b, -v)
+        elif name == "lq_S1":        # S3: C_lq1 = 3 y* y/(4M^2), C_lq3 = y* y/(4M^2)
+            v = np.conj(lam[s, l]) * lam[b, j] / (4 * M ** 2)
+            add("lq1", l, j, s, b, 3 * v)
+            add("lq3", l, j, s, b, v)
+        elif name == "lq_V1":        # U3: C_lq1 = -3 x x*/(2M^2), C_lq3 = x x*/(2M^2)
+            v = lam[s, j] * np.conj(lam[b, l]) / (2 * M ** 2)
+            add("lq1", l, j, s, b, -3 * v)
+            add("lq3", l, j, s, b, v)
+        elif name == "lq_Stilde_half":   # R~2: C_ld = -y y*/(2M^2)
+            add("ld", l, j, s, b, -lam[s, j] * np.conj(lam[b, l]) / (2 * M ** 2))
+        elif name == "lq_V_half":        # V2: C_ld = x* x/M^2
+            add("ld", l, j, s, b, np.conj(lam[s, l]) * lam[b, j] / M ** 2)
+    # charged currents b -> c l nu need the full (quark-doublet) flavour structure
+    if name in ("lq_S0", "lq_S1", "lq_V1"):
+        for l, j, i in itertools.product(range(3), range(3), (0, 2)):   # i = s done above
+            if name == "lq_S0":
+                add("lq3", l, j, i, b, -np.conj(lam[i, l]) * lam[b, j] / (4 * M ** 2))
+            elif name == "lq_S1":
+                add("lq3", l, j, i, b, np.conj(lam[i, l]) * lam[b, j] / (4 * M ** 2))
+            else:
+                add("lq3", l, j, i, b, lam[i, j] * np.conj(lam[b, l]) / (2 * M ** 2))
+    if name == "lq_S0" and np.any(lamR != 0):
+        # C_lequ1_{j l i k} = lamR_{kl} lam*_{ij}/(2M^2), C_lequ3 = -C_lequ1/4
+        for l, j, k in itertools.product(range(3), range(3), range(3)):
+            v = lamR[k, l] * np.conj(lam[b, j]) / (2 * M ** 2)
+            if v != 0:
+                out[f"lequ1_{j+1}{l+1}{b+1}{k+1}"] = v
+                out[f"lequ3_{j+1}{l+1}{b+1}{k+1}"] = -v / 4
+    return {k: v for k, v in out.items() if v != 0}
+
+
+@pytest.mark.parametrize("smeft_scale,tol", [(91.1876, 0.03), (2000.0, 0.20)])
+@pytest.mark.parametrize("lep", [1, 2])
+@pytest.mark.parametrize("name", ["lq_S0", "lq_S1", "lq_V1", "lq_Stilde_half", "lq_V_half"])
+def test_matching_against_wilson(name, lep, smeft_scale, tol):
+    """Direct LEFT matching of the model vs SMEFT coefficients (Dorsner et al. tables)
+    matched and run to 4.8 GeV by ``wilson`` (Wilson.match_run(4.8, 'WET', 'flavio')).
+
+    * leptoquark mass = SMEFT scale = m_Z (no SMEFT running, only wilson's tree-level
+      SMEFT -> WET matching, flavio-basis conversion and QED running below m_W):
+      agreement within 3 % of the largest coefficient of each class (measured <= 1.7 %);
+    * placed at M = 2 TeV (wilson adds the SMEFT running M -> m_W: top-Yukawa and
+      electroweak effects, which the model's tree-level map neglects): within 20 %
+      (measured: 14 % V1 (C_VL), 8.5 % S0, 4.6 % S1, 1.3 % S~1/2 and V1/2).
+    Loop-induced coefficients that wilson generates by running (e.g. C9_bsee ~ 1e-3 of the
+    tree-level ones) are ignored below 1 % of the largest coefficient.
+
+    Couplings to ONE lepton flavour (mu or tau) per case, complex: wilson 1.x/2.x drops the
+    phase of lepton-flavour-off-diagonal SMEFT entries such as lq1_1223 in its SMEFT -> WET
+    matching (the same JMS output for C and i*C), so LFV entries cannot serve as reference."""
+    import wilson
+    M = smeft_scale
+    rng = np.random.default_rng(7 + lep)
+    lam = np.zeros((3, 3), complex)
+    for i in (0, 1, 2):
+        lam[i, lep] = rng.uniform(0.3, 1.0) * np.exp(1j * rng.uniform(-1.0, 1.0))
+    lamR = np.zeros((3, 3), complex)
+    if name == "lq_S0":
+        lamR[1, lep] = 0.5 * np.exp(0.4j)
+    m = make_model(name, {"couplings": ["lam_22"], "fixed": {"M_TeV": M / 1e3}})
+    ours = m.matching(jnp.asarray(lam), jnp.asarray(lamR), M / 1e3)
+    ours = {k: complex(v) for k, v in ours.items() if abs(complex(v)) > 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = wilson.Wilson(_smeft(name, lam, lamR, M), scale=smeft_scale, eft="SMEFT",
+                          basis="Warsaw")
+        wet = w.match_run(4.8, "WET", "flavio").dict
+    # wilson normalises with its own inputs (alpha_e(4.8) = 1/127.9, its CKM); compare the
+    # physical products N C, i.e. rescale wilson's coefficients to bkfit's normalisation
+    from wilson.translate.wet import get_parameters
+    import ckmutil.ckm
+    from bkfit.models.leptoquarks import _inputs
+    pw = get_parameters(4.8, f=5)
+    Vw = ckmutil.ckm.ckm_tree(pw["Vus"], pw["Vub"], pw["Vcb"], pw["gamma"])
+    nbs = (4 * pw["GF"] / math.sqrt(2) * Vw[2, 2] * np.conj(Vw[2, 1]) * pw["alpha_e"]
+           / (4 * math.pi)) / _inputs()["N_bs"]
+    nbc = (4 * pw["GF"] / math.sqrt(2) * Vw[1, 2]) / _inputs()["N_bc"]
+    wet = {k: v * (nbc if k.startswith(("CVL_bc", "CSL_bc", "CT_bc")) else nbs)
+           for k, v in wet.items()}
+    classes = {"nunu": ("CL_bsnu", "CR_bsnu"), "ll": ("C9_bs", "C10_bs", "C9p_bs", "C10p_bs"),
+               "cc": ("CVL_bc",), "st": ("CSL_bc", "CT_bc")}
+    checked = 0
+    top = max(abs(v) for k, v in ours.items() if not k.endswith("bsbs"))
+    for cls, prefixes in classes.items():
+        names = [k for k in ours if k.startswith(prefixes)]
+        wnames = [k for k, v in wet.items() if k.startswith(prefixes) and abs(v) > 0.01 * top]
+        if not names:
+            assert not wnames, (cls, wnames)
+            continue
+        scale = max(abs(ours[k]) for k in names)
+        for k in set(names) | set(wnames):
+            assert abs(ours.get(k, 0) - complex(wet.get(k, 0))) < tol * scale, \
+                (k, ours.get(k), wet.get(k))
+            checked += 1
+    assert checked >= 3
+
+
+# ----------------------------------------------------------------- mixing box, running
+def test_box_normalisation_against_published_formula():
+    """B_s mixing box, e.g. Bauer & Neubert arXiv:1511.01900 and Dorsner et al.
+    arXiv:1603.04993 (Sec. on meson mixing): a scalar leptoquark coupling d_L to one lepton
+    species gives H_eff = (sum_a lam_ba lam*_sa)^2 / (128 pi^2 M^2) (sbar g P_L b)^2, the S3
+    triplet 5 times that (components with |Clebsch|^2 = 1 and 2: 1^2 + 2^2); flavio basis
+    H = -C_VLL O.  Checked before running (run=False)."""
+    M = 1.7
+    lam = np.zeros((3, 3), complex)
+    lam[1, 2], lam[2, 2], lam[2, 1], lam[1, 1] = 0.8, -0.5 + 0.2j, 0.3, 0.25
+    S = np.sum(lam[2, :] * np.conj(lam[1, :]))
+    ref = -S ** 2 / (128 * math.pi ** 2 * (M * 1e3) ** 2)
+    for name, n in (("lq_S0", 1), ("lq_S1", 5)):
+        m = make_model(name, {"couplings": ["lam_22"], "fixed": {"M_TeV": M}})
+        got = complex(m.matching(jnp.asarray(lam), jnp.zeros((3, 3), complex), M,
+                                 run=False)["CVLL_bsbs"])
+        assert got == pytest.approx(n * ref, rel=1e-12)
+    # S~1/2: right-handed quarks, two components with unit Clebsch -> 2 x, CVRR
+    m = make_model("lq_Stilde_half", {"couplings": ["lam_22"], "fixed": {"M_TeV": M}})
+    got = complex(m.matching(jnp.asarray(lam), jnp.zeros((3, 3), complex), M,
+                             run=False)["CVRR_bsbs"])
+    assert got == pytest.approx(2 * np.conj(ref), rel=1e-12)
+
+
+def test_box_running_factor_vs_LO_QCD():
+    """wilson's C_VLL(4.8 GeV)/C_VLL(M) vs the LO QCD factor
+    [a_s(m_t)/a_s(m_b)]^(6/23) [a_s(M)/a_s(m_t)]^(6/21) (Buras, hep-ph/9806471), with
+    flavio's a_s: agreement within 3 %."""
+    flavio = pytest.importorskip("flavio")
+    from bkfit.models.leptoquarks import _running
+    p = flavio.default_parameters.get_central_all()
+    a = lambda mu: flavio.physics.running.running.get_alpha_s(p, mu)  # noqa: E731
+    mt = 173.0
+    for M in (1000.0, 3000.0):
+        lo = (a(mt) / a(4.8)) ** (6 / 23) * (a(M) / a(mt)) ** (6 / 21)
+        assert _running(M, False)["VLL"] == pytest.approx(lo, rel=0.03)
+
+
+# ----------------------------------------------------------------- model interface
+def test_aliases_and_names():
+    for alias, target in [("lq_S3", "lq_S1"), ("lq_U3", "lq_V1"), ("lq_V2", "lq_V_half"),
+                          ("lq_R2tilde", "lq_Stilde_half"), ("lq_S1singlet", "lq_S0")]:
+        assert MODELS[alias] == MODELS[target]
+    known = known_coefficients()
+    for name in ("lq_S0", "lq_S1", "lq_V1", "lq_Stilde_half", "lq_V_half"):
+        opts = {"couplings": ALL_LAM}
+        if name == "lq_S0":
+            opts["fixed"] = {"lamR_23": 0.2, "lamR_13": 0.1}
+        m = make_model(name, opts)
+        c = m.coefficients(random_theta(m))
+        unknown = [k for k in c if k not in known]
+        assert not unknown
+        ko = [o for o, _ in m.key_observables()]
+        assert ko[:2] == ["Rnunu(B+->K)", "Rnunu(B0->K*)"]
+
+
+def test_bad_options():
+    from bkfit.models import ModelError
+    with pytest.raises(ModelError, match="unknown coupling"):
+        make_model("lq_S1", {"couplings": ["lam_34"]})
+    with pytest.raises(ModelError, match="unknown coupling"):
+        make_model("lq_S1", {"couplings": ["lamR_23"]})     # only S0 has lamR
+    with pytest.raises(ModelError, match="at least one"):
+        make_model("lq_V1", {"couplings": []})
+    with pytest.raises(ModelError, match="twice"):
+        make_model("lq_V1", {"couplings": ["lam_33"], "fixed": {"lam_33": 1.0}})
+
+
+@pytest.mark.parametrize("name", ["lq_S0", "lq_V_half"])
+def test_jit_and_gradients_finite_at_zero_couplings(name, par):
+    m = make_model(name, {"couplings": ["lam_23", "lam_33"], "complex": True})
+
+    def f(x):
+        th = dict(zip(m.parameters(), x))
+        return predict("Rnunu(B+->K)", m.coefficients(th), par)
+
+    x0 = jnp.array([2.0] + [0.0] * (len(m.parameters()) - 1))   # M_TeV, couplings zero
+    assert float(jax.jit(f)(x0)) == pytest.approx(1.0, rel=1e-12)
+    g = jax.grad(f)(x0)
+    assert np.all(np.isfinite(np.asarray(g)))
+    x1 = jnp.array([3.3, 0.2, 0.1, -0.3, 0.05])                 # mass between grid points
+    assert np.all(np.isfinite(np.asarray(jax.grad(f)(x1))))
+
+
+# ----------------------------------------------------------------- Table 3 of the seed
+_KSTAR_NOTE = ("seed Table 3 labels this row B -> K* e mu, but with flavio the quoted bounds "
+               "reproduce B+ -> K+ e mu instead (BR(B+->Kemu) = 1.01e-6 at C9_bsemu = 7.4, "
+               "while BR(B+->K*emu) = 2.3e-6): row label or numbers of the seed in doubt")
+TABLE3 = [
+    # (observable, limit (90 % CL), coefficient pair (WCxf names), bound one-at-a-time,
+    #  bound with C9 = -C10)
+    ("BR(Bs->emu,mue)", 5.4e-9, ("C9_bsemu", "C10_bsemu"), 7.4, 7.4),
+    ("BR(B+->Ketau)", 1.5e-5, ("C9_bsetau", "C10_bsetau"), 36.0, 25.0),
+    ("BR(B+->Kmutau)", 2.8e-5, ("C9_bsmutau", "C10_bsmutau"), 49.0, 35.0),
+    pytest.param("BR(B+->K*emu)", 9.9e-7, ("C9_bsemu", "C10_bsemu"), 7.4, 5.2,
+                 marks=pytest.mark.xfail(reason=_KSTAR_NOTE, strict=False)),
+    pytest.param("BR(B0->K*emu)", 1.2e-7, ("C9_bsemu", "C10_bsemu"), 2.6, 1.8,
+                 marks=pytest.mark.xfail(reason=_KSTAR_NOTE, strict=False)),
+]
+
+
+@pytest.mark.parametrize("obs,limit,pair,b1,b2", TABLE3)
+def test_seed_table3_bounds(obs, limit, pair, b1, b2, par):
+    """Seed Table 3: the bounds on |C^{ll'}| reproduce the 90 % CL limits within 10 %
+    (one coefficient at a time; and C9 = -C10).  B+ -> K+ l- l'+ in the seed is the CP
+    conjugate of flavio's B- -> K- l+ l'- ('BR(B+->Kll')'), driven by C_bs{l}{l'}.
+    B_s -> e+- mu-+ sums both charge states: 'one at a time' is read as C10 for both lepton
+    orderings (with flavio: a single C10_bsemu = 7.4 gives 0.50 of the limit, C10_bsemu =
+    C10_bsmue = 7.4 gives 1.00, C9 = -C10 = 7.4 gives 0.99).  Measured with flavio for the
+    other rows: K e tau 0.99/0.95, K mu tau 0.96/1.00 of the limit."""
+    all_names()
+    if obs not in REGISTRY:
+        pytest.skip(f"observable {obs!r} not registered yet (charged-lepton observables of "
+                    "the companion task)")
+    c9, c10 = pair
+    if obs.startswith("BR(Bs"):
+        one = {c10: b1, "C10_bsmue": b1}
+    else:
+        one = {c9: b1}
+    assert float(predict(obs, one, par)) == pytest.approx(limit, rel=0.10)
+    both = {c9: b2, c10: -b2}
+    assert float(predict(obs, both, par)) == pytest.approx(limit, rel=0.10)
