@@ -36,6 +36,7 @@ REGISTRY: dict[str, ObservableSpec] = {}
 # physics modules that register observables at import (in order)
 _MODULES = [
     "bkfit.physics.bsnunu_observables",
+    "bkfit.physics.invisible",
 ]
 _loaded = False
 

@@ -29,6 +29,11 @@ MODELS: dict[str, str] = {
     "lq_V2": "bkfit.models.leptoquarks:LQ_V_half",
     "lq_V1": "bkfit.models.leptoquarks:LQ_V1",
     "lq_U3": "bkfit.models.leptoquarks:LQ_V1",
+    # light invisible particles (bkfit/models/dark_matter.py, docs/invisible.md)
+    "dm_scalar": "bkfit.models.dark_matter:DMScalar",
+    "dm_fermion": "bkfit.models.dark_matter:DMFermion",
+    "dm_vector": "bkfit.models.dark_matter:DMVector",
+    "two_body": "bkfit.models.dark_matter:TwoBody",
 }
 
 
