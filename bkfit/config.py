@@ -70,6 +70,9 @@ class LikelihoodSection(_S):
     files: list[str] = Field(min_length=1)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    # per-entry overrides of an entry's options, e.g.
+    # options = {belle2_2023_kpnunu_full = {nuisances = "profile"}}
+    options: dict[str, dict] = Field(default_factory=dict)
 
 
 class NuisanceSection(_S):

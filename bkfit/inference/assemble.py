@@ -140,7 +140,7 @@ def assemble(cfg: RunConfig) -> Assembled:
             raise InputError(f"likelihood file '{raw}' not found ({f})", file=cfg.path,
                              field="likelihood.files")
     terms = load_files(files, cfg.likelihood.include, cfg.likelihood.exclude,
-                       file_for_errors=cfg.path)
+                       file_for_errors=cfg.path, options=cfg.likelihood.options)
     if not terms:
         raise InputError("no likelihood entries selected", file=cfg.path, field="likelihood")
     # nuisances

@@ -211,7 +211,14 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
-def load_file(path: str | Path) -> list:
+# entry fields a run file may override through [likelihood] options
+OVERRIDABLE = {
+    "pyhf": ("nuisances", "sentinel_weight", "profile_iterations", "drop_ff_systematics"),
+}
+
+
+def load_file(path: str | Path, overrides: dict | None = None,
+              file_for_errors: str = "") -> list:
     path = Path(path)
     data = read_yaml(path)
     file = str(path)
@@ -225,6 +232,8 @@ def load_file(path: str | Path) -> list:
     entries = data["entries"]
     if not isinstance(entries, list) or not entries:
         raise InputError("'entries' must be a non-empty list", file=file, field="entries")
+    if overrides:
+        entries = [_apply_overrides(e, overrides, file_for_errors) for e in entries]
     terms = [build_term(e, file, path.parent, i) for i, e in enumerate(entries)]
     names = [t.name for t in terms]
     dup = {n for n in names if names.count(n) > 1}
@@ -233,11 +242,33 @@ def load_file(path: str | Path) -> list:
     return terms
 
 
-def load_files(paths, include=None, exclude=None, file_for_errors: str = "") -> list:
+def _apply_overrides(entry, overrides: dict, run_file: str):
+    if not isinstance(entry, dict) or entry.get("name") not in overrides:
+        return entry
+    nm = entry["name"]
+    allowed = OVERRIDABLE.get(entry.get("type"), ())
+    new = dict(entry)
+    for k, v in overrides[nm].items():
+        if k not in allowed:
+            raise InputError(f"option '{k}' of likelihood entry '{nm}' cannot be set from a run "
+                             f"file.{did_you_mean(k, allowed)} Allowed: "
+                             f"{', '.join(allowed) or 'none for this entry type'}",
+                             file=run_file or None, field=f"likelihood.options.{nm}.{k}")
+        new[k] = v
+    return new
+
+
+def load_files(paths, include=None, exclude=None, file_for_errors: str = "",
+               options: dict | None = None) -> list:
     terms = []
     for p in paths:
-        terms.extend(load_file(p))
+        terms.extend(load_file(p, options, file_for_errors))
     names = [t.name for t in terms]
+    for n in (options or {}):
+        if n not in names:
+            raise InputError(f"options given for unknown likelihood entry '{n}'."
+                             f"{did_you_mean(n, names)}", file=file_for_errors or None,
+                             field=f"likelihood.options.{n}")
     for label, sel in (("include", include), ("exclude", exclude)):
         for n in sel or []:
             if n not in names:
