@@ -45,20 +45,22 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError, did_you_mean, pydantic_errors
+from .errors import InputError, TomlFloat, TomlInt, check_finite_tree, did_you_mean, \
+    pydantic_errors
 
 ROOT_HINT = "paths in a run file are relative to the repository root (the current directory) " \
             "or to the run file's folder"
 
 
 class _S(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RunSection(_S):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
+                      description="output folder name: letters, digits, '_', '.', '-'")
     description: str = ""
-    seed: int = 0
+    seed: TomlInt = Field(default=0, description="integer random seed")
 
 
 class PriorsSection(_S):
@@ -67,7 +69,7 @@ class PriorsSection(_S):
 
 
 class LikelihoodSection(_S):
-    files: list[str] = Field(min_length=1)
+    files: list[str] = Field(min_length=1, description="list of likelihood YAML files")
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     # per-entry overrides of an entry's options, e.g.
@@ -78,17 +80,18 @@ class LikelihoodSection(_S):
 class NuisanceSection(_S):
     sets: list[str] = Field(default_factory=list)
     parameters: list[str] = Field(default_factory=list)
-    fixed: dict[str, float] = Field(default_factory=dict)
+    fixed: dict[str, TomlFloat] = Field(default_factory=dict)
 
 
 class SamplerSection(_S):
-    chains: int = Field(default=4, ge=1, le=256)
-    num_warmup: int = Field(default=500, ge=1)
-    num_samples: int = Field(default=1000, ge=1)
-    target_accept: float = Field(default=0.9, gt=0, lt=1)
+    chains: TomlInt = Field(default=4, ge=1, le=256, description="1 <= chains <= 256")
+    num_warmup: TomlInt = Field(default=500, ge=1, description="a positive integer")
+    num_samples: TomlInt = Field(default=1000, ge=1, description="a positive integer")
+    target_accept: TomlFloat = Field(default=0.9, gt=0, lt=1,
+                                     description="NUTS target acceptance, 0 < target_accept < 1")
     chain_method: Literal["sequential", "parallel", "vectorized"] = "sequential"
-    max_tree_depth: int = Field(default=10, ge=1, le=15)
-    chunk_size: int = Field(default=0, ge=0)
+    max_tree_depth: TomlInt = Field(default=10, ge=1, le=15, description="1 ... 15")
+    chunk_size: TomlInt = Field(default=0, ge=0, description="0 (no chunks) or a positive integer")
     dense_mass: bool = False
 
 
@@ -97,16 +100,22 @@ class ReportSection(_S):
 
 
 class RunConfig(_S):
-    run: RunSection
-    model: dict
+    run: RunSection = Field(description="a [run] table with at least name = \"...\"")
+    model: dict = Field(description="a [model] table with at least name = \"...\" "
+                                    "(`bkfit list models`)")
     priors: PriorsSection = Field(default_factory=PriorsSection)
-    likelihood: LikelihoodSection
+    likelihood: LikelihoodSection = Field(description="a [likelihood] table with files = [...]")
     nuisances: NuisanceSection = Field(default_factory=NuisanceSection)
     sampler: SamplerSection = Field(default_factory=SamplerSection)
     report: ReportSection = Field(default_factory=ReportSection)
     # filled in by load_run
     path: str = ""
     text: str = ""
+
+
+# physics-parameter names whose value cannot be negative (flavio names: masses m_*, lifetimes
+# tau_*); used to refuse impossible [nuisances] fixed values.
+_NON_NEGATIVE_PREFIXES = ("m_", "tau_")
 
 
 def resolve_path(p: str, run_path: Path) -> Path:
@@ -126,6 +135,12 @@ def load_run(path: str | Path) -> RunConfig:
         text = path.read_text()
     except FileNotFoundError:
         raise InputError("run file not found", file=file) from None
+    except (IsADirectoryError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read the run file as text: {e}", file=file) from None
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#")
+                               for ln in text.splitlines()):
+        raise InputError("the run file is empty; it needs at least the tables [run] (name), "
+                         "[model] (name) and [likelihood] (files)", file=file)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -135,12 +150,36 @@ def load_run(path: str | Path) -> RunConfig:
         if k not in top:
             raise InputError(f"unknown table [{k}].{did_you_mean(k, top)} Allowed: "
                              f"{', '.join(top)}", file=file, field=k)
+    check_finite_tree(data, file)
+    if "model" in data and not isinstance(data["model"], dict):
+        raise InputError("'model' must be a table: [model] with name = \"...\"", file=file,
+                         field="model")
     try:
         cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise pydantic_errors(exc, file) from None
+        raise pydantic_errors(exc, file, model=RunConfig) from None
     if "name" not in cfg.model:
-        raise InputError("the [model] table needs a 'name'", file=file, field="model.name")
+        raise InputError("the [model] table needs a 'name' (`bkfit list models`)", file=file,
+                         field="model.name")
+    if not isinstance(cfg.model["name"], str):
+        raise InputError(f"the model name must be a string, got {cfg.model['name']!r}",
+                         file=file, field="model.name")
+    for k, v in cfg.nuisances.fixed.items():
+        if k.startswith(_NON_NEGATIVE_PREFIXES) and v < 0:
+            what = "mass" if k.startswith("m_") else "lifetime"
+            raise InputError(f"'{k}' is a {what} and cannot be negative (got {v}); "
+                             "allowed: a value >= 0", file=file, field=f"nuisances.fixed.{k}")
+    for label, names in (("include", cfg.likelihood.include),
+                         ("exclude", cfg.likelihood.exclude),
+                         ("files", cfg.likelihood.files), ("sets", cfg.nuisances.sets)):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            sect = "nuisances" if label == "sets" else "likelihood"
+            raise InputError(f"{dup} listed more than once", file=file, field=f"{sect}.{label}")
+    both = set(cfg.likelihood.include) & set(cfg.likelihood.exclude)
+    if both:
+        raise InputError(f"entries {sorted(both)} are both included and excluded", file=file,
+                         field="likelihood.exclude")
     cfg.path = file
     cfg.text = text
     return cfg

@@ -12,24 +12,26 @@ The first exact name wins over patterns; patterns are tried in file order.
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import re
 from pathlib import Path
 from typing import Literal, Union
 
 import numpyro.distributions as dist
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from .errors import InputError, did_you_mean, pydantic_errors
+from .errors import InputError, YamlFloat, check_finite_tree, did_you_mean, pydantic_errors
 
 
 class _S(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Uniform(_S):
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: YamlFloat = Field(description="lower bound")
+    high: YamlFloat = Field(description="upper bound, above 'low'")
 
     @model_validator(mode="after")
     def _ok(self):
@@ -43,8 +45,8 @@ class Uniform(_S):
 
 class LogUniform(_S):
     dist: Literal["loguniform"]
-    low: float = Field(gt=0)
-    high: float = Field(gt=0)
+    low: YamlFloat = Field(gt=0, description="lower bound, > 0 for a log-uniform prior")
+    high: YamlFloat = Field(gt=0, description="upper bound, above 'low'")
 
     @model_validator(mode="after")
     def _ok(self):
@@ -58,8 +60,8 @@ class LogUniform(_S):
 
 class Normal(_S):
     dist: Literal["normal"]
-    mu: float = 0.0
-    sigma: float = Field(gt=0)
+    mu: YamlFloat = 0.0
+    sigma: YamlFloat = Field(gt=0, description="standard deviation, > 0")
 
     def make(self):
         return dist.Normal(self.mu, self.sigma)
@@ -67,7 +69,7 @@ class Normal(_S):
 
 class HalfNormal(_S):
     dist: Literal["halfnormal"]
-    sigma: float = Field(gt=0)
+    sigma: YamlFloat = Field(gt=0, description="scale, > 0")
 
     def make(self):
         return dist.HalfNormal(self.sigma)
@@ -75,27 +77,96 @@ class HalfNormal(_S):
 
 PriorSpec = Union[Uniform, LogUniform, Normal, HalfNormal]
 _ADAPTER = TypeAdapter(PriorSpec)
-DISTS = ["uniform", "loguniform", "normal", "halfnormal"]
+CLASSES = {"uniform": Uniform, "loguniform": LogUniform, "normal": Normal,
+           "halfnormal": HalfNormal}
+DISTS = list(CLASSES)
+
+# ----------------------------------------------------------------------- physical checks
+# Parameter names that are masses (model parameters: m_phi, m_chi, m_X, M_TeV, ...).
+_MASS_NAME = re.compile(r"^(m|M)_[A-Za-z0-9*?\[\]]+$|_(TeV|GeV|MeV)$")
 
 
-def parse_spec(spec, file: str, field: str):
+def is_mass_name(name: str) -> bool:
+    return bool(_MASS_NAME.search(name))
+
+
+def _support(spec) -> tuple[float, float]:
+    """(lowest, highest) value a prior can give."""
+    inf = float("inf")
+    if isinstance(spec, (Uniform, LogUniform)):
+        return spec.low, spec.high
+    if isinstance(spec, HalfNormal):
+        return 0.0, inf
+    return -inf, inf
+
+
+def _check_mass_sign(name: str, spec, file: str, field: str):
+    if is_mass_name(name) and _support(spec)[1] <= 0:
+        raise InputError(f"'{name}' is a mass, but this prior allows only values <= 0 "
+                         f"(high = {_support(spec)[1]}); allowed: a prior with high > 0 "
+                         "(a uniform/loguniform range of positive masses)", file=file,
+                         field=field)
+
+
+# models whose mass parameter must allow the decay: model -> (mass parameter, particles
+# in the final state besides the kaon).  Limits are the largest over the B -> K modes.
+KINEMATIC_MASSES = {"dm_scalar": ("m_phi", 2), "dm_fermion": ("m_chi", 2),
+                    "dm_vector": ("m_X", 2), "two_body": ("m_X", 1)}
+
+
+def _kinematic_targets(names: list[str], model=None) -> dict[str, int]:
+    """mass parameter -> number of invisible particles, from the model (exact) or, without
+    it, from the parameter names (m_phi, m_chi: a pair; m_X: a pair only when the other
+    parameters are those of dm_vector, otherwise the looser one-particle limit)."""
+    if model is not None:
+        t = KINEMATIC_MASSES.get(getattr(model, "name", ""))
+        return {t[0]: t[1]} if t and t[0] in names else {}
+    out = {}
+    for n, k in (("m_phi", 2), ("m_chi", 2)):
+        if n in names:
+            out[n] = k
+    if "m_X" in names:
+        pair = "log10_Lambda" in names or any(n.endswith("_bsXX") for n in names)
+        out["m_X"] = 2 if pair else 1
+    return out
+
+
+def kinematic_limit(n_particles: int) -> tuple[float, str]:
+    """Largest mass (GeV) of each of ``n_particles`` equal-mass invisible particles in
+    B -> K + invisible: max over B+ -> K+ and B0 -> K0 of (m_B - m_K)/n (parameter db)."""
+    from .inputs import load_db
+    c = load_db().central
+    diffs = {"B+ -> K+": c["m_B+"] - c["m_K+"], "B0 -> K0": c["m_B0"] - c["m_K0"]}
+    mode = max(diffs, key=diffs.get)
+    lim = diffs[mode] / n_particles
+    text = "m_B - m_K" if n_particles == 1 else f"(m_B - m_K)/{n_particles}"
+    return lim, f"{text} = {lim:.4f} GeV ({mode})"
+
+
+def parse_spec(spec, file: str, field: str, name: str | None = None):
     if not isinstance(spec, dict):
         raise InputError("a prior must be a mapping like {dist: uniform, low: 0, high: 1}",
                          file=file, field=field)
     d = spec.get("dist")
     if d not in DISTS:
-        raise InputError(f"unknown distribution {d!r}.{did_you_mean(d, DISTS)} Allowed: "
-                         f"{', '.join(DISTS)}", file=file, field=f"{field}.dist")
+        what = "no 'dist' given" if d is None else f"unknown distribution {d!r}"
+        raise InputError(f"{what}.{did_you_mean(d, DISTS) if isinstance(d, str) else ''} "
+                         f"Allowed: {', '.join(DISTS)}", file=file, field=f"{field}.dist")
     try:
-        return _ADAPTER.validate_python(spec)
+        out = CLASSES[d].model_validate(spec)
     except ValidationError as exc:
-        raise pydantic_errors(exc, file, prefix=field) from None
+        raise pydantic_errors(exc, file, prefix=field, model=CLASSES[d]) from None
+    _check_mass_sign(name if name is not None else field.rsplit(".", 1)[-1], out, file, field)
+    return out
 
 
 class PriorSet:
-    def __init__(self, specs: dict, file: str):
+    def __init__(self, specs: dict, file: str, origin: dict | None = None):
         self.file = file
         self.specs = specs     # name or pattern -> PriorSpec
+        # name or pattern -> (file, field) the spec was read from
+        self.origin = origin if origin is not None else {
+            k: (file, f"parameters.{k}") for k in specs}
 
     @classmethod
     def from_file(cls, path: str | Path) -> "PriorSet":
@@ -103,43 +174,96 @@ class PriorSet:
         path = Path(path)
         data = read_yaml(path)
         file = str(path)
+        if data is None:
+            raise InputError("the prior file is empty; it needs a top-level 'parameters' "
+                             "mapping, e.g. parameters: {m_phi: {dist: uniform, low: 0, "
+                             "high: 2}}", file=file, field="parameters")
+        allowed = ("parameters", "notes", "source")
+        extra = [k for k in data if k not in allowed] if isinstance(data, dict) else []
+        if extra:
+            raise InputError(f"unknown top-level key(s) {extra}."
+                             f"{did_you_mean(str(extra[0]), allowed)} Allowed: "
+                             f"{', '.join(allowed)}", file=file, field=str(extra[0]))
         if not isinstance(data, dict) or "parameters" not in data:
             raise InputError("a prior file needs a top-level 'parameters' mapping", file=file,
                              field="parameters")
-        extra = [k for k in data if k not in ("parameters", "notes", "source")]
-        if extra:
-            raise InputError(f"unknown top-level key(s) {extra}", file=file, field=extra[0])
         if not isinstance(data["parameters"], dict) or not data["parameters"]:
             raise InputError("'parameters' must be a non-empty mapping", file=file,
                              field="parameters")
-        specs = {str(k): parse_spec(v, file, f"parameters.{k}")
+        check_finite_tree(data, file)
+        specs = {str(k): parse_spec(v, file, f"parameters.{k}", str(k))
                  for k, v in data["parameters"].items()}
         return cls(specs, file)
 
     def updated(self, overrides: dict, file: str) -> "PriorSet":
         specs = dict(self.specs)
+        origin = dict(self.origin)
+        check_finite_tree(overrides, file, "priors.parameters")
         for k, v in overrides.items():
-            specs[str(k)] = parse_spec(v, file, f"priors.parameters.{k}")
-        return PriorSet(specs, self.file if not overrides else f"{self.file} + {file}")
+            specs[str(k)] = parse_spec(v, file, f"priors.parameters.{k}", str(k))
+            origin[str(k)] = (file, f"priors.parameters.{k}")
+        return PriorSet(specs, self.file if not overrides else f"{self.file} + {file}", origin)
 
     def spec_for(self, name: str):
+        key = self.key_for(name)
+        return None if key is None else self.specs[key]
+
+    def key_for(self, name: str):
+        """The exact name or the pattern whose prior ``name`` gets (None if none)."""
         if name in self.specs:
-            return self.specs[name]
-        for pat, s in self.specs.items():
+            return name
+        for pat in self.specs:
             if any(ch in pat for ch in "*?[") and fnmatch.fnmatchcase(name, pat):
-                return s
+                return pat
         return None
 
-    def distributions(self, names: list[str], run_file: str | None = None) -> dict:
+    def check_physical(self, names: list[str], model=None):
+        """Refuse priors that cannot describe the model: masses that can only be negative,
+        invisible-particle masses entirely above the B -> K kinematic limit."""
+        for n in names:
+            key = self.key_for(n)
+            if key is None:
+                continue
+            file, field = self.origin.get(key, (self.file, f"parameters.{key}"))
+            _check_mass_sign(n, self.specs[key], file, field)
+        for n, k in _kinematic_targets(names, model).items():
+            key = self.key_for(n)
+            if key is None:
+                continue
+            lo, _ = _support(self.specs[key])
+            lim, text = kinematic_limit(k)
+            if lo >= lim:
+                what = "an invisible pair" if k == 2 else "the invisible particle"
+                file, field = self.origin.get(key, (self.file, f"parameters.{key}"))
+                raise InputError(f"the prior of '{n}' lies entirely above the kinematic limit "
+                                 f"{text}: {what} cannot be produced in B -> K decays "
+                                 f"(low = {lo}); allowed: a prior with low < {lim:.4f}",
+                                 file=file, field=field)
+
+    def distributions(self, names: list[str], run_file: str | None = None,
+                      model=None) -> dict:
         out = {}
         for n in names:
             s = self.spec_for(n)
             if s is None:
+                exact = [k for k in self.specs if not any(ch in k for ch in "*?[")
+                         and k not in names]
+                close = difflib.get_close_matches(n, exact, n=1, cutoff=0.5)
+                if close:
+                    # most likely a misspelled name in the prior file (or run-file override)
+                    key = close[0]
+                    file, field = self.origin.get(key, (self.file, f"parameters.{key}"))
+                    raise InputError(f"'{key}' is not a parameter of the model, and model "
+                                     f"parameter '{n}' has no prior. Did you mean '{n}'? "
+                                     f"Model parameters: {', '.join(names)}",
+                                     file=file, field=field)
                 raise InputError(f"no prior for model parameter '{n}' in {self.file}."
                                  f"{did_you_mean(n, self.specs)} Add it to the prior file or to "
                                  "the run file's [priors.parameters] table.",
                                  file=run_file or self.file, field=f"priors.parameters.{n}")
-            out[n] = s.make()
+        self.check_physical(names, model)
+        for n in names:
+            out[n] = self.spec_for(n).make()
         return out
 
     def unused(self, names: list[str]) -> list[str]:

@@ -16,15 +16,16 @@ File format::
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .. import observables as obsreg
-from ..errors import InputError, did_you_mean, pydantic_errors
+from ..errors import InputError, YamlFloat, check_finite_tree, did_you_mean, pydantic_errors
 from .base import Reference
 from .terms import AsymmetricGaussianTerm, GaussianTerm, MultivariateGaussianTerm, UpperLimitTerm
 
@@ -36,41 +37,42 @@ EXTERNAL_TYPES = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RefModel(_Strict):
-    citation: str = Field(min_length=3)
+    citation: str = Field(min_length=3, description="arXiv id or DOI")
     where: str = ""
     notes: str = ""
 
 
 class ObsRef(_Strict):
-    observable: str
-    args: dict[str, float] = Field(default_factory=dict)
+    observable: str = Field(description="observable name (`bkfit list observables`)")
+    args: dict[str, YamlFloat] = Field(default_factory=dict)
 
 
 class _Base(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.:+\-]+$")
-    reference: RefModel
+    name: str = Field(pattern=r"^[A-Za-z0-9_.:+\-]+$",
+                      description="unique entry name: letters, digits, '_', '.', ':', '+', '-'")
+    reference: RefModel = Field(description="{citation: arXiv id or DOI, where: table/figure}")
     notes: str = ""
 
 
 class GaussianEntry(_Base):
     type: Literal["gaussian"]
-    observable: str
-    args: dict[str, float] = Field(default_factory=dict)
-    value: float
-    error: Optional[float] = None
-    errors: Optional[list[float]] = None
+    observable: str = Field(description="observable name (`bkfit list observables`)")
+    args: dict[str, YamlFloat] = Field(default_factory=dict)
+    value: YamlFloat = Field(description="measured central value")
+    error: Optional[YamlFloat] = Field(default=None, gt=0,
+                                       description="uncertainty, > 0")
+    errors: Optional[list[Annotated[YamlFloat, Field(gt=0)]]] = Field(
+        default=None, description="uncertainties added in quadrature, each > 0")
 
     @model_validator(mode="after")
     def _err(self):
         if (self.error is None) == (self.errors is None):
-            raise ValueError("give exactly one of 'error' or 'errors'")
-        errs = [self.error] if self.error is not None else self.errors
-        if any(not (e > 0) for e in errs):
-            raise ValueError("uncertainties must be positive")
+            raise ValueError("give exactly one of 'error' (a positive number) or 'errors' "
+                             "(a list of positive numbers added in quadrature)")
         return self
 
     def total_error(self) -> float:
@@ -81,52 +83,92 @@ class GaussianEntry(_Base):
 
 class AsymGaussianEntry(_Base):
     type: Literal["asymmetric_gaussian"]
-    observable: str
-    args: dict[str, float] = Field(default_factory=dict)
-    value: float
-    error_up: float = Field(gt=0)
-    error_down: float = Field(gt=0)
+    observable: str = Field(description="observable name (`bkfit list observables`)")
+    args: dict[str, YamlFloat] = Field(default_factory=dict)
+    value: YamlFloat = Field(description="measured central value")
+    error_up: YamlFloat = Field(gt=0, description="upward uncertainty, > 0")
+    error_down: YamlFloat = Field(gt=0, description="downward uncertainty, > 0 (a positive "
+                                                    "number, not a signed one)")
 
 
 class UpperLimitEntry(_Base):
     type: Literal["upper_limit"]
-    observable: str
-    args: dict[str, float] = Field(default_factory=dict)
-    limit: float = Field(gt=0)
-    cl: float = Field(gt=0, lt=1, description="confidence level, e.g. 0.90")
+    observable: str = Field(description="observable name (`bkfit list observables`)")
+    args: dict[str, YamlFloat] = Field(default_factory=dict)
+    limit: YamlFloat = Field(gt=0, description="the upper limit, > 0")
+    cl: YamlFloat = Field(gt=0, lt=1, description="confidence level of the limit, "
+                                                  "0 < cl < 1, e.g. 0.90")
 
 
 class MVGaussianEntry(_Base):
     type: Literal["multivariate_gaussian"]
     observables: list[ObsRef] = Field(min_length=2)
-    values: list[float]
-    covariance: Optional[list[list[float]]] = None
-    errors: Optional[list[float]] = None
-    correlation: Optional[list[list[float]]] = None
+    values: list[YamlFloat] = Field(description="measured central values, one per observable")
+    covariance: Optional[list[list[YamlFloat]]] = None
+    errors: Optional[list[YamlFloat]] = None
+    correlation: Optional[list[list[YamlFloat]]] = None
 
     @model_validator(mode="after")
     def _cov(self):
-        n = len(self.observables)
-        if len(self.values) != n:
-            raise ValueError(f"'values' has {len(self.values)} numbers for {n} observables")
-        if self.covariance is None:
-            if self.errors is None or self.correlation is None:
-                raise ValueError("give 'covariance', or 'errors' and 'correlation'")
-            e = np.asarray(self.errors, float)
-            c = np.asarray(self.correlation, float)
-            if e.shape != (n,) or c.shape != (n, n):
-                raise ValueError("'errors'/'correlation' do not match the number of observables")
-            cov = c * np.outer(e, e)
-        else:
-            cov = np.asarray(self.covariance, float)
-            if cov.shape != (n, n):
-                raise ValueError(f"'covariance' must be {n}x{n}")
-        if not np.allclose(cov, cov.T):
-            raise ValueError("covariance is not symmetric")
-        if np.any(np.linalg.eigvalsh(cov) <= 0):
-            raise ValueError("covariance is not positive definite")
-        self._cov = cov
+        # MatrixError carries the field; pydantic_errors reports it at entries[i].<field>
+        self._cov = mv_covariance(self)
         return self
+
+
+class MatrixError(ValueError):
+    def __init__(self, field: str, msg: str):
+        super().__init__(f"{field}: {msg}")
+        self.field, self.msg = field, msg
+
+
+def mv_covariance(e: "MVGaussianEntry") -> np.ndarray:
+    """The covariance of a multivariate entry; MatrixError(field, message) if it is not a
+    symmetric positive-definite n x n matrix (or errors/correlation are malformed)."""
+    n = len(e.observables)
+    if len(e.values) != n:
+        raise MatrixError("values", f"{len(e.values)} numbers for {n} observables")
+    if e.covariance is None:
+        if e.errors is None or e.correlation is None:
+            raise MatrixError("covariance", "give 'covariance', or 'errors' and 'correlation'")
+        if len(e.errors) != n:
+            raise MatrixError("errors", f"{len(e.errors)} numbers for {n} observables")
+        if len(e.correlation) != n or any(len(row) != n for row in e.correlation):
+            raise MatrixError("correlation", f"must be a {n}x{n} matrix")
+        err = np.asarray(e.errors, float)
+        c = np.asarray(e.correlation, float)
+        if np.any(err <= 0):
+            raise MatrixError("errors", f"uncertainties must be positive, got {e.errors}")
+        bad = np.argwhere(np.abs(c) > 1)
+        if bad.size:
+            i, j = bad[0]
+            raise MatrixError(f"correlation[{i}][{j}]",
+                              f"{c[i, j]} is outside the allowed range [-1, 1]")
+        if not np.allclose(np.diag(c), 1.0):
+            raise MatrixError("correlation", f"the diagonal must be 1, got {np.diag(c).tolist()}")
+        if not np.allclose(c, c.T):
+            raise MatrixError("correlation", "the matrix is not symmetric")
+        cov = c * np.outer(err, err)
+        fld = "correlation"
+    else:
+        if e.errors is not None or e.correlation is not None:
+            raise MatrixError("covariance", "give 'covariance' or 'errors' + 'correlation', "
+                                            "not both")
+        if len(e.covariance) != n or any(len(row) != n for row in e.covariance):
+            raise MatrixError("covariance", f"must be a {n}x{n} matrix")
+        cov = np.asarray(e.covariance, float)
+        if np.any(np.diag(cov) <= 0):
+            raise MatrixError("covariance", "the diagonal (variances) must be positive, got "
+                                            f"{np.diag(cov).tolist()}")
+        if not np.allclose(cov, cov.T, rtol=1e-9, atol=0.0):
+            raise MatrixError("covariance", "the matrix is not symmetric")
+        fld = "covariance"
+    sd = np.sqrt(np.diag(cov))
+    eig = np.linalg.eigvalsh(cov / np.outer(sd, sd))
+    if np.any(eig <= 1e-12):
+        raise MatrixError(fld, f"the matrix is not positive definite (smallest eigenvalue of "
+                               f"the correlation matrix {eig.min():.3g}); allowed: a symmetric "
+                               "positive-definite matrix")
+    return cov
 
 
 SIMPLE = {"gaussian": GaussianEntry, "asymmetric_gaussian": AsymGaussianEntry,
@@ -134,15 +176,53 @@ SIMPLE = {"gaussian": GaussianEntry, "asymmetric_gaussian": AsymGaussianEntry,
 ALL_TYPES = list(SIMPLE) + list(EXTERNAL_TYPES)
 
 
-def _check_observable(name: str, args: dict, file: str, field: str):
+_MODE_RE = re.compile(r"\((B[+0])->(K\*?)")
+
+
+def _q2_limit(name: str):
+    """(q2 endpoint in GeV^2, mode) for B -> K(*) observables, else None."""
+    m = _MODE_RE.search(name)
+    if not m:
+        return None
+    from ..inputs import load_db
+    from ..physics.bsnunu import MODES, q2max
+    mode = f"{m.group(1)}->{m.group(2)}"
+    if mode not in MODES:
+        return None
+    return float(q2max(mode, load_db().central)), mode
+
+
+def _check_observable(name: str, args: dict, file: str, field: str, values: bool = True):
     try:
-        obsreg.get(name)
+        spec = obsreg.get(name)
     except obsreg.UnknownObservable as e:
         raise InputError(str(e.args[0]), file=file, field=field) from None
+    afield = field.replace("observable", "args")
+    if not isinstance(args, dict):
+        raise InputError(f"'args' must be a mapping such as {{q2min: 1.0, q2max: 6.0}}",
+                         file=file, field=afield)
     try:
         obsreg.check_args(name, args)
     except ValueError as e:
-        raise InputError(str(e), file=file, field=field.replace("observable", "args")) from None
+        hint = "".join(did_you_mean(a, spec.args) for a in args if a not in spec.args)
+        raise InputError(str(e) + "." + hint, file=file, field=afield) from None
+    if not values or not args or not all(isinstance(v, (int, float)) for v in args.values()):
+        return   # array arguments (external terms) are checked by their own code
+    lim = _q2_limit(name)
+    if "q2min" in args and "q2max" in args and not args["q2min"] < args["q2max"]:
+        raise InputError(f"empty q2 bin: q2min ({args['q2min']}) must be below q2max "
+                         f"({args['q2max']})", file=file, field=afield)
+    for k in ("q2", "q2min", "q2max"):
+        if k in args and args[k] < 0:
+            raise InputError(f"{k} = {args[k]} is negative; allowed: q2 >= 0 (GeV^2)",
+                             file=file, field=f"{afield}.{k}")
+    if lim is not None:
+        top, mode = lim
+        lo = args.get("q2", args.get("q2min"))
+        if lo is not None and lo > top:
+            raise InputError(f"q2 = {lo} GeV^2 is outside the kinematic range of {mode}: "
+                             f"allowed 0 <= q2 <= (m_B - m_K)^2 = {top:.4g} GeV^2",
+                             file=file, field=f"{afield}.{'q2' if 'q2' in args else 'q2min'}")
 
 
 def _ref(r: RefModel) -> Reference:
@@ -155,6 +235,9 @@ def build_term(entry: dict, file: str, base_dir: Path, idx: int):
         raise InputError("each entry must be a mapping", file=file, field=where)
     typ = entry.get("type")
     nm = entry.get("name", where)
+    if typ is None:
+        raise InputError(f"entry '{nm}' has no 'type'. Allowed: {', '.join(ALL_TYPES)}",
+                         file=file, field=f"{where}.type")
     if typ not in ALL_TYPES:
         raise InputError(f"entry '{nm}' has unknown type {typ!r}.{did_you_mean(typ, ALL_TYPES)} "
                          f"Allowed: {', '.join(ALL_TYPES)}", file=file, field=f"{where}.type")
@@ -170,13 +253,14 @@ def build_term(entry: dict, file: str, base_dir: Path, idx: int):
         except (KeyError, ValueError, TypeError, FileNotFoundError) as e:
             raise InputError(f"entry '{nm}': {e}", file=file, field=where) from None
         for k, (oname, args) in enumerate(term.requests()):
-            _check_observable(oname, {a: 0 for a in args}, file, f"{where}.observable")
+            _check_observable(oname, {a: 0 for a in args}, file, f"{where}.observable",
+                              values=False)
         term.source_file = file
         return term
     try:
         e = SIMPLE[typ].model_validate(entry)
     except ValidationError as exc:
-        raise pydantic_errors(exc, file, prefix=f"{where}({nm})") from None
+        raise pydantic_errors(exc, file, prefix=f"{where}({nm})", model=SIMPLE[typ]) from None
     if typ == "multivariate_gaussian":
         for k, o in enumerate(e.observables):
             _check_observable(o.observable, o.args, file, f"{where}.observables[{k}].observable")
@@ -205,7 +289,19 @@ def read_yaml(path: Path) -> dict:
         with open(path) as fh:
             data = yaml.safe_load(fh)
     except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
+        hint = ""
+        parent = Path(path).parent
+        if parent.is_dir():
+            hint = did_you_mean(Path(path).name, [p.name for p in parent.iterdir()])
+        raise InputError(f"file not found.{hint}", file=str(path)) from None
+    except (IsADirectoryError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read the file as text: {e}", file=str(path)) from None
+    except yaml.constructor.ConstructorError as e:
+        mark = f" ({str(e.problem_mark).strip()})" if e.problem_mark else ""
+        raise InputError(f"refused: YAML tag {getattr(e, 'problem', '')!s}{mark}. Input files "
+                         "are read with the safe loader; tags that build Python objects "
+                         "(!!python/...) or other custom tags are not allowed",
+                         file=str(path)) from None
     except yaml.YAMLError as e:
         raise InputError(f"not valid YAML: {e}", file=str(path)) from None
     return data
@@ -222,16 +318,28 @@ def load_file(path: str | Path, overrides: dict | None = None,
     path = Path(path)
     data = read_yaml(path)
     file = str(path)
+    if data is None:
+        raise InputError("the likelihood file is empty; it needs a top-level 'entries' list",
+                         file=file, field="entries")
+    unknown = [k for k in data if k not in ("entries", "source", "notes")] \
+        if isinstance(data, dict) else []
+    if unknown:
+        raise InputError(f"unknown top-level key(s) {unknown}."
+                         f"{did_you_mean(unknown[0], ('entries', 'source', 'notes'))} "
+                         "Allowed: entries, source, notes", file=file, field=str(unknown[0]))
     if not isinstance(data, dict) or "entries" not in data:
         raise InputError("a likelihood file needs a top-level 'entries' list", file=file,
                          field="entries")
-    unknown = [k for k in data if k not in ("entries", "source", "notes")]
-    if unknown:
-        raise InputError(f"unknown top-level key(s) {unknown}; allowed: entries, source, notes",
-                         file=file, field=unknown[0])
     entries = data["entries"]
     if not isinstance(entries, list) or not entries:
         raise InputError("'entries' must be a non-empty list", file=file, field="entries")
+    check_finite_tree(data, file)
+    raw_names = [e.get("name") for e in entries if isinstance(e, dict)]
+    dup = sorted({str(n) for n in raw_names if n is not None and raw_names.count(n) > 1})
+    if dup:
+        raise InputError(f"duplicate entry names {dup}; every entry needs a unique name",
+                         file=file, field=f"entries[{raw_names.index(dup[0])}].name"
+                         if dup[0] in raw_names else "entries")
     if overrides:
         entries = [_apply_overrides(e, overrides, file_for_errors) for e in entries]
     terms = [build_term(e, file, path.parent, i) for i, e in enumerate(entries)]

@@ -20,12 +20,23 @@ from scipy.special import erfinv
 from .base import Term
 
 
+def _positive(term, **vals):
+    """Constructor-level guard (the YAML loader reports these earlier, naming the field)."""
+    for k, v in vals.items():
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"likelihood term '{term}': {k} must be a finite number > 0, "
+                             f"got {v}")
+
+
 @dataclass
 class GaussianTerm(Term):
     observable: str = ""
     args: dict = field(default_factory=dict)
     value: float = 0.0
     error: float = 1.0
+
+    def __post_init__(self):
+        _positive(self.name, error=self.error)
 
     def requests(self):
         return [(self.observable, self.args)]
@@ -43,6 +54,9 @@ class AsymmetricGaussianTerm(Term):
     error_up: float = 1.0
     error_down: float = 1.0
 
+    def __post_init__(self):
+        _positive(self.name, error_up=self.error_up, error_down=self.error_down)
+
     def requests(self):
         return [(self.observable, self.args)]
 
@@ -58,6 +72,12 @@ class UpperLimitTerm(Term):
     args: dict = field(default_factory=dict)
     limit: float = 1.0
     cl: float = 0.9
+
+    def __post_init__(self):
+        _positive(self.name, limit=self.limit)
+        if not 0 < self.cl < 1:
+            raise ValueError(f"likelihood term '{self.name}': cl must lie in (0, 1), "
+                             f"got {self.cl}")
 
     @property
     def sigma(self) -> float:
@@ -80,6 +100,15 @@ class MultivariateGaussianTerm(Term):
     def __post_init__(self):
         self.values = np.asarray(self.values, dtype=float)
         self.covariance = np.asarray(self.covariance, dtype=float)
+        n = len(self.observables)
+        if self.values.shape != (n,) or self.covariance.shape != (n, n):
+            raise ValueError(f"likelihood term '{self.name}': {n} observables need {n} values "
+                             f"and an {n}x{n} covariance")
+        try:
+            np.linalg.cholesky(self.covariance)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"likelihood term '{self.name}': covariance is not positive "
+                             "definite") from None
         self._prec = np.linalg.inv(self.covariance)
 
     def requests(self):
