@@ -45,11 +45,27 @@ def main():
 @click.option("--resume", is_flag=True, help="continue an interrupted run from its checkpoint")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 @click.option("--scheduler", default=None, help="Dask scheduler address ('local' for a LocalCluster)")
+@click.option("--dry-run", is_flag=True, help="validate the run file(s) and every input, then stop")
+@click.option("--preflight", default=64, show_default=True,
+              help="prior draws checked for NaN/-inf log-likelihoods and gradients before "
+                   "sampling (0: skip)")
 def fit(run_files, out, chains, num_warmup, num_samples, seed, chain_method, chunk_size, force,
-        resume, no_progress, scheduler):
+        dry_run, preflight, resume, no_progress, scheduler):
     """Sample the posterior of RUN_FILE(s) with NUTS and write the results."""
     overrides = dict(chains=chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed,
                      chain_method=chain_method, chunk_size=chunk_size)
+    if dry_run:
+        from .config import load_run
+        from .inference.assemble import assemble
+        for rf in run_files:
+            try:
+                asm = assemble(load_run(rf))
+            except InputError as e:
+                _fail(str(e))
+            click.echo(f"{rf}: OK: model {asm.model.name}, {len(asm.priors)} parameter(s), "
+                       f"{sum(len(b.names) for b in asm.blocks)} nuisance(s), "
+                       f"{len(asm.terms)} term(s)")
+        sys.exit(0)
     if scheduler:
         from .distributed import fit_many
         results = fit_many(list(run_files), scheduler, out_root=out, force=force,
@@ -63,11 +79,12 @@ def fit(run_files, out, chains, num_warmup, num_samples, seed, chain_method, chu
     _setup_devices()
     code = 0
     for rf in run_files:
-        code = max(code, run_one(rf, out, overrides, force, resume, not no_progress))
+        code = max(code, run_one(rf, out, overrides, force, resume, not no_progress,
+                                 preflight=preflight))
     sys.exit(code)
 
 
-def run_one(run_file, out, overrides, force, resume, progress) -> int:
+def run_one(run_file, out, overrides, force, resume, progress, preflight: int = 64) -> int:
     from .config import load_run
     from .inference.assemble import assemble
     from .inference.nuts import SamplerSettings, finalize_dir, run_nuts
@@ -110,13 +127,31 @@ def run_one(run_file, out, overrides, force, resume, progress) -> int:
 
     log(f"run '{cfg.run.name}': model {asm.model.name}, {len(asm.priors)} parameter(s), "
         f"{sum(len(b.names) for b in asm.blocks)} nuisance(s), {len(asm.terms)} term(s)")
+    health = None
+    if preflight and not resume:
+        from .inference.health import check
+        t0 = time.perf_counter()
+        try:
+            health = check(asm, n=preflight, seed=settings.seed)
+        except Exception as e:  # noqa: BLE001
+            log(f"FAILED in the numerical-health check: {type(e).__name__}: {e}")
+            logf.write(traceback.format_exc())
+            logf.close()
+            click.secho(f"run failed; see {partial / 'run.log'}", fg="red", err=True)
+            return 1
+        log(f"numerical health, {preflight} prior draws ({time.perf_counter() - t0:.1f} s): "
+            + ("ok" if health.ok else health.message()))
+        if not health.ok:
+            logf.close()
+            _fail(f"{run_file}: the likelihood is not numerically healthy: "
+                  f"{health.message()} (see {partial / 'run.log'})")
     try:
         samples, extra, wall = run_nuts(asm.numpyro_model, settings, partial, log=log,
                                         resume=resume)
         attrs = {"bkfit_run": cfg.run.name, "bkfit_model": asm.model.name,
                  "bkfit_seed": int(settings.seed), "bkfit_run_file": cfg.text}
         idata = to_inference_data(samples, extra, attrs)
-        meta = write_all(idata, asm, partial, {"sampling_s": wall})
+        meta = write_all(idata, asm, partial, {"sampling_s": wall}, health=health)
         (partial / "checkpoint.pkl").unlink(missing_ok=True)
         logf.close()
         finalize_dir(partial, outdir, force)
@@ -354,3 +389,7 @@ def plot_spectra_cmd(family, operators, masses, mode, efficiency, out):
 
 if __name__ == "__main__":
     main()
+
+from .cli_compare import compare_cmd, evidence_cmd  # noqa: E402  (evidence / compare commands)
+main.add_command(evidence_cmd)
+main.add_command(compare_cmd)

@@ -64,9 +64,10 @@ name = "left"
 free = ["CL_bsnutaunutau"]
 [priors]
 file = "{root}/priors/left.yaml"
-# the SM-connected solution only: |C_L^SM + C_L|^2 = mu |C_L^SM|^2 has a second root near
-# C_L = +20 with the same BR (the posterior of BR is identical on both)
-parameters = {{CL_bsnutaunutau = {{dist = "uniform", low = -20.0, high = 5.0}}}}
+# BR/BR_SM = (2 + |1 + C_L/C_L^SM|^2)/3 with C_L^SM = -6.3: the measured rate needs
+# C_L ~ -15 or ~ +28 (same BR).  [-30, 5] keeps one root and reaches BR/BR_SM ~ 12, far
+# above the measurement, so the prior does not truncate the BR posterior.
+parameters = {{CL_bsnutaunutau = {{dist = "uniform", low = -30.0, high = 5.0}}}}
 [likelihood]
 files = ["{root}/likelihoods/belle2_kpnunu_2023.yaml"]
 [nuisances]

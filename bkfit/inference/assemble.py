@@ -120,6 +120,10 @@ def assemble(cfg: RunConfig) -> Assembled:
             raise InputError(f"model '{model.name}' needs a prior file", file=cfg.path,
                              field="priors.file")
         ppath = resolve_path(pfile, run_path)
+        if not ppath.exists():
+            near = [q.name for q in ppath.parent.iterdir()] if ppath.parent.is_dir() else []
+            raise InputError(f"prior file '{pfile}' not found ({ppath}).{did_you_mean(ppath.name, near)}",
+                             file=cfg.path, field="priors.file")
         pset = PriorSet.from_file(ppath)
         if cfg.priors.parameters:
             unknown = [k for k in cfg.priors.parameters if k not in params]
@@ -129,7 +133,7 @@ def assemble(cfg: RunConfig) -> Assembled:
                                  f"Parameters: {params}", file=cfg.path,
                                  field=f"priors.parameters.{unknown[0]}")
             pset = pset.updated(cfg.priors.parameters, cfg.path)
-        priors = pset.distributions(params, run_file=cfg.path)
+        priors = pset.distributions(params, run_file=cfg.path, model=model)
         prior_text = pset.describe(params)
     else:
         ppath, priors, prior_text = None, {}, {}
@@ -137,8 +141,9 @@ def assemble(cfg: RunConfig) -> Assembled:
     files = [resolve_path(f, run_path) for f in cfg.likelihood.files]
     for f, raw in zip(files, cfg.likelihood.files):
         if not f.exists():
-            raise InputError(f"likelihood file '{raw}' not found ({f})", file=cfg.path,
-                             field="likelihood.files")
+            near = [q.name for q in f.parent.iterdir()] if f.parent.is_dir() else []
+            raise InputError(f"likelihood file '{raw}' not found ({f}).{did_you_mean(f.name, near)}",
+                             file=cfg.path, field="likelihood.files")
     terms = load_files(files, cfg.likelihood.include, cfg.likelihood.exclude,
                        file_for_errors=cfg.path, options=cfg.likelihood.options)
     if not terms:

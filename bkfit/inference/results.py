@@ -165,7 +165,15 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
     lines += ["## Diagnostics", "",
               f"- max R-hat: {diag['rhat_max']:.4f}",
               f"- min bulk ESS: {diag['ess_bulk_min']:.0f}",
-              f"- divergences: {diag['divergences']}", ""]
+              f"- divergences: {diag['divergences']}"]
+    h = diag.get("health")
+    if h:
+        minf = {t: c for t, c in h["minus_inf"].items() if c}
+        lines.append(f"- numerical health before sampling: {h['draws']} prior draws, "
+                     f"NaN values {sum(h['nan'].values())}, non-finite gradients "
+                     f"{h['bad_gradient']}; -inf (outside a term's physical region): "
+                     + (", ".join(f"`{t}` {c}" for t, c in minf.items()) if minf else "none"))
+    lines.append("")
     if warn:
         lines += ["**WARNINGS**", ""] + [f"- **{w}**" for w in warn] + [""]
     else:
@@ -207,9 +215,12 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
     path.write_text("\n".join(lines) + "\n")
 
 
-def write_all(idata, asm, workdir: Path, timing: dict) -> dict:
+def write_all(idata, asm, workdir: Path, timing: dict, health=None) -> dict:
     diag = diagnostics(idata)
     warn = warnings_for(diag)
+    if health is not None:
+        diag["health"] = {"draws": health.draws, "minus_inf": health.minus_inf,
+                          "nan": health.nan_value, "bad_gradient": health.bad_gradient}
     idata.to_netcdf(str(workdir / "posterior.nc"))
     summarize(idata, asm).to_csv(workdir / "summary.csv")
     corner_plot(idata, asm, workdir / "corner.png")

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from ..observables import register
 from . import bsnunu as b
-from .invisible_hooks import CONTRIBUTIONS
+from .invisible_hooks import CONTRIBUTIONS, points_for_bins
 
 _TEX = {"B+->K": r"B^+\to K^+", "B0->K": r"B^0\to K^0", "B+->K*": r"B^+\to K^{*+}",
         "B0->K*": r"B^0\to K^{*0}"}
@@ -87,8 +87,9 @@ def _inv(mode):
         lo = jnp.asarray(q2min)
         hi = jnp.asarray(q2max)
         out = jax.vmap(f)(lo.ravel(), hi.ravel()).reshape(lo.shape)
+        n = points_for_bins(q2min, q2max)
         for c in CONTRIBUTIONS:
-            g = lambda l_, h_: c.bin(mode, l_, h_, coeffs, par)  # noqa: E731
+            g = lambda l_, h_: c.bin(mode, l_, h_, coeffs, par, n=n)  # noqa: E731
             out = out + jax.vmap(g)(lo.ravel(), hi.ravel()).reshape(lo.shape)
         return out
 

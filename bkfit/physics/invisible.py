@@ -77,7 +77,7 @@ from jax.scipy.special import ndtr
 from .bsnunu import MODES
 from .common import integrate_endpoint, kallen_pos, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
-from .invisible_hooks import CONTRIBUTIONS
+from .invisible_hooks import CONTRIBUTIONS, points_for_bins
 
 # --------------------------------------------------------------------------- Dirac algebra
 _S1 = np.array([[0, 1], [1, 0]], complex)
@@ -308,9 +308,10 @@ class _PairFamily:
         f = lambda x: self._dbr(mode, x, coeffs, par)   # noqa: E731
         return jnp.vectorize(f)(q2)
 
-    def bin(self, mode, q2min, q2max_, coeffs, par, n: int = 48):
+    def bin(self, mode, q2min, q2max_, coeffs, par, n: int | None = 48):
         if not self.active(coeffs):
             return 0.0
+        n = n or 48
         m = coeffs.get(self.mass_key, 0.0)
         top = q2max(mode, par)
         thr = 4.0 * m * m
@@ -608,7 +609,7 @@ class TwoBody:
         pdf = jnp.where(ok & (q2 >= 0) & (q2 <= top), pdf, 0.0)
         return two_body_br(mode, coeffs, par) * pdf
 
-    def bin(self, mode, q2min, q2max_, coeffs, par):
+    def bin(self, mode, q2min, q2max_, coeffs, par, n=None):
         if not self.active(coeffs):
             return 0.0
         mu, s, top, ok, norm = self._peak(mode, coeffs, par)
@@ -640,8 +641,10 @@ def _register_all():
             hi = jnp.asarray(q2max, dtype=float)
             if lo.ndim == 0 and hi.ndim == 0:
                 return jnp.asarray(fam.bin(mode, lo, hi, coeffs, par), dtype=float)
+            n = points_for_bins(q2min, q2max)
             lo, hi = jnp.broadcast_arrays(lo, hi)
-            g = lambda a, b: jnp.asarray(fam.bin(mode, a, b, coeffs, par), dtype=float)  # noqa
+            g = lambda a, b: jnp.asarray(fam.bin(mode, a, b, coeffs, par, n=n),  # noqa
+                                         dtype=float)
             return jax.vmap(g)(lo.ravel(), hi.ravel()).reshape(lo.shape)
         return fn
 

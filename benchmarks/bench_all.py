@@ -1,0 +1,294 @@
+"""All of bkfit's speed figures in one run, on this machine, written as JSON.
+
+    python benchmarks/bench_all.py [--json benchmarks/results.json] [--quick]
+
+1. one jitted joint log-likelihood and one value-and-gradient evaluation for the quickstart
+   run and for the largest shipped run, next to the time flavio needs for the same
+   observables at a new parameter point (the ratio is the speed-up);
+2. throughput of vmapped predictions over 1e4 ... 1e6 parameter points;
+3. for the quickstart and one large run: compile time (potential + gradient), NUTS wall time
+   (compile included), ESS per second (min and median over every sampled quantity), peak
+   memory (resident set size of the fitting process);
+4. how the cost of one value-and-gradient grows with the number of likelihood terms and free
+   parameters (a small table).
+
+Timings are medians of repeated calls after a warm-up.  Nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def median_time(f, n=100, warm=3):
+    for _ in range(warm):
+        f()
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        f()
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts))
+
+
+# ----------------------------------------------------------------------------- 1. joint logL
+def _flavio_equivalent(name: str, args: dict):
+    """flavio observable(s) computing the same prediction, or None."""
+    import flavio
+    inst = flavio.classes.Observable.instances
+    if name in inst:
+        return [(name, args)]
+    m = {"BR(B+->K+invisible)": "BR(B+->Knunu)", "BR(B0->K+invisible)": "BR(B0->Knunu)",
+         "BR(B+->K*+invisible)": "BR(B+->K*nunu)", "BR(B0->K*+invisible)": "BR(B0->K*nunu)"}
+    if name in m:
+        return [(m[name], {})]
+    if name == "<BR>(B+->K+invisible)":
+        lo, hi = np.atleast_1d(args["q2min"]), np.atleast_1d(args["q2max"])
+        return [("<dBR/dq2>(B+->Knunu)", {"q2min": float(a), "q2max": float(b)})
+                for a, b in zip(lo, hi)]
+    return None
+
+
+def joint(run_file: str, n: int) -> dict:
+    import jax
+    from numpyro.infer.util import initialize_model
+
+    import bkfit  # noqa: F401
+    from bkfit.config import load_run
+    from bkfit.inference.assemble import assemble
+
+    asm = assemble(load_run(run_file))
+    info = initialize_model(jax.random.PRNGKey(0), lambda: asm.numpyro_model(record=False))
+    pe, x0 = info.potential_fn, info.param_info.z
+    t = time.perf_counter()
+    f = jax.jit(pe)
+    jax.block_until_ready(f(x0))
+    c_v = time.perf_counter() - t
+    t = time.perf_counter()
+    g = jax.jit(jax.value_and_grad(pe))
+    jax.block_until_ready(g(x0))
+    c_g = time.perf_counter() - t
+    out = {"run": run_file, "terms": len(asm.terms), "free_parameters": len(asm.priors),
+           "sampled_dimension": int(sum(np.size(v) for v in x0.values())),
+           "logL_us": 1e6 * median_time(lambda: jax.block_until_ready(f(x0)), n),
+           "logL_grad_us": 1e6 * median_time(lambda: jax.block_until_ready(g(x0)), n),
+           "compile_logL_s": c_v, "compile_logL_grad_s": c_g}
+    # flavio: the same predictions (the physics; flavio has no pyhf term) at a new point
+    try:
+        import flavio
+        import wilson
+    except ImportError:
+        return out
+    todo, missing = [], []
+    for name, args in asm.requests:
+        eq = _flavio_equivalent(name, args)
+        if eq is None:
+            missing.append(name)
+        else:
+            todo.extend(eq)
+    rng = np.random.default_rng(0)
+
+    def flavio_point():
+        w = wilson.Wilson({"CL_bsnutaunutau": float(rng.uniform(-1, 1)),
+                           "CR_bsnutaunutau": float(rng.uniform(-1, 1))}, scale=4.8,
+                          eft="WET", basis="flavio")
+        for name, a in todo:
+            flavio.np_prediction(name, w, **a)
+
+    tf = median_time(flavio_point, n=3, warm=1)
+    out.update({"flavio_predictions": len(todo), "flavio_us": 1e6 * tf,
+                "not_in_flavio": sorted(set(missing)),
+                "speedup_logL_grad_vs_flavio": tf / (out["logL_grad_us"] * 1e-6)})
+    return out
+
+
+# ----------------------------------------------------------------------------- 2. vmapped
+def throughput(sizes) -> list:
+    import jax
+    import jax.numpy as jnp
+
+    import bkfit  # noqa: F401
+    from bkfit import observables as obsreg
+    from bkfit.inputs import load_db
+    par = load_db().central
+    names = ["BR(B+->Knunu)", "BR(B0->K*nunu)", "FLtot(B0->K*nunu)"]
+
+    def pred(cl, cr):
+        c = {"CL_bsnutaunutau": cl, "CR_bsnutaunutau": cr}
+        return jnp.stack([obsreg.predict(nm, c, par) for nm in names])
+
+    fv = jax.jit(jax.vmap(pred))
+    rows = []
+    for n in sizes:
+        k = jax.random.split(jax.random.PRNGKey(n), 2)
+        cl = jax.random.uniform(k[0], (n,), minval=-10, maxval=10)
+        cr = jax.random.uniform(k[1], (n,), minval=-10, maxval=10)
+        jax.block_until_ready(fv(cl, cr))
+        t = median_time(lambda: jax.block_until_ready(fv(cl, cr)), n=3, warm=1)
+        rows.append({"points": n, "observables": names, "seconds": t,
+                     "points_per_s": n / t})
+    return rows
+
+
+# ----------------------------------------------------------------------------- 3. NUTS
+FIT_CODE = """
+import json, resource, sys, time
+from bkfit.cli import main
+t = time.perf_counter()
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    print("BENCH " + json.dumps({"wall_s": time.perf_counter() - t,
+          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def nuts(run_file: str, extra=()) -> dict:
+    import arviz as az
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "fit"
+        r = subprocess.run([sys.executable, "-c", FIT_CODE, "fit", run_file, "--out", str(out),
+                            "--no-progress", *extra], cwd=ROOT, capture_output=True, text=True)
+        line = [ln for ln in r.stdout.splitlines() if ln.startswith("BENCH ")]
+        if r.returncode != 0 or not line or not (out / "posterior.nc").exists():
+            return {"run": run_file, "error": r.stderr[-2000:]}
+        res = json.loads(line[-1][6:])
+        meta = json.loads((out / "metadata.json").read_text())
+        idata = az.from_netcdf(str(out / "posterior.nc"))
+        ess = az.ess(idata.posterior)
+        vals = np.concatenate([np.atleast_1d(ess[v].values).ravel() for v in ess.data_vars])
+        samp = meta["timing"]["sampling_s"]
+        post = idata.posterior
+        res.update({"run": run_file, "chains": int(post.sizes["chain"]),
+                    "draws": int(post.sizes["draw"]), "nuts_wall_s": samp,
+                    "ess_per_s_min": float(vals.min() / samp),
+                    "ess_per_s_median": float(np.median(vals) / samp),
+                    "rhat_max": meta["diagnostics"]["rhat_max"],
+                    "divergences": meta["diagnostics"]["divergences"]})
+        return res
+
+
+# ----------------------------------------------------------------------------- 4. scaling
+SCALING_RUN = """
+[run]
+name = "scaling"
+[model]
+name = "left"
+free = {free}
+[priors]
+file = "{root}/priors/left.yaml"
+[likelihood]
+files = {files}
+exclude = {exclude}
+[nuisances]
+sets = ["ff_BK", "ff_BKstar"]
+"""
+
+
+def scaling(n: int) -> list:
+    flav = ["e", "mu", "tau"]
+    coeffs = [f"CL_bsnu{a}nu{a}" for a in flav] + [f"CR_bsnu{a}nu{a}" for a in flav] + \
+        [f"CL_bsnu{a}nu{b}" for a in flav for b in flav if a != b]
+    setups = [
+        ("Gaussian/limits (5 terms)", [f"{ROOT}/likelihoods/bknunu.yaml"], []),
+        ("Belle II full + 4 limits (5 terms)",
+         [f"{ROOT}/likelihoods/belle2_kpnunu_2023.yaml", f"{ROOT}/likelihoods/bknunu.yaml"],
+         ["belle2_2023_Bp_Knunu_gauss"]),
+    ]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, files, excl in setups:
+            for k in (1, 2, 6, 12):
+                p = Path(tmp) / f"s{k}.toml"
+                p.write_text(SCALING_RUN.format(free=json.dumps(coeffs[:k]), root=ROOT,
+                                                files=json.dumps(files),
+                                                exclude=json.dumps(excl)))
+                r = joint(str(p), n)
+                rows.append({"likelihood": label, "free_parameters": k,
+                             "sampled_dimension": r["sampled_dimension"],
+                             "logL_grad_us": r["logL_grad_us"],
+                             "compile_logL_grad_s": r["compile_logL_grad_s"]})
+    return rows
+
+
+def largest_run() -> str:
+    """The shipped run with the most likelihood entries (ties: most free parameters)."""
+    import bkfit  # noqa: F401
+    from bkfit.config import load_run
+    from bkfit.errors import InputError
+    from bkfit.inference.assemble import assemble
+    best, key = None, (-1, -1)
+    for f in sorted((ROOT / "runs").glob("*.toml")):
+        try:
+            asm = assemble(load_run(f))
+        except (InputError, Exception):  # noqa: BLE001 (runs of unfinished models)
+            continue
+        k = (len(asm.terms), len(asm.priors))
+        if k > key:
+            best, key = str(f.relative_to(ROOT)), k
+    return best
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions, no large fit")
+    a = ap.parse_args(argv)
+    import jax
+    n = 30 if a.quick else 200
+    res = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
+                       "cpus": os.cpu_count(), "device": str(jax.devices()[0]),
+                       "jax": jax.__version__},
+           "date": time.strftime("%Y-%m-%d %H:%M")}
+    big = largest_run()
+    print(f"largest shipped run: {big}", flush=True)
+    res["joint"] = [joint("runs/quickstart.toml", n)]
+    if big and big != "runs/quickstart.toml":
+        res["joint"].append(joint(big, n))
+    for r in res["joint"]:
+        print(f"[joint] {r['run']}: logL {r['logL_us']:.0f} us, logL+grad "
+              f"{r['logL_grad_us']:.0f} us, flavio {r.get('flavio_us', float('nan')):.0f} us "
+              f"-> x{r.get('speedup_logL_grad_vs_flavio', float('nan')):.0f}", flush=True)
+    res["vmap"] = throughput([10_000, 100_000] if a.quick else [10_000, 100_000, 1_000_000])
+    for r in res["vmap"]:
+        print(f"[vmap] {r['points']:>8d} points: {r['seconds']:.3f} s "
+              f"({r['points_per_s']:.3g} points/s)", flush=True)
+    res["scaling"] = scaling(max(n // 4, 10))
+    for r in res["scaling"]:
+        print(f"[scaling] {r['likelihood']:36s} free {r['free_parameters']:2d} "
+              f"(dim {r['sampled_dimension']:3d}): {r['logL_grad_us']:.0f} us, compile "
+              f"{r['compile_logL_grad_s']:.1f} s", flush=True)
+    res["nuts"] = [nuts("runs/quickstart.toml")]
+    if big and not a.quick and big != "runs/quickstart.toml":
+        res["nuts"].append(nuts(big))
+    for r in res["nuts"]:
+        if "error" in r:
+            print(f"[nuts] {r['run']}: FAILED {r['error'][-300:]}")
+            continue
+        print(f"[nuts] {r['run']}: {r['chains']}x{r['draws']}, total {r['wall_s']:.1f} s "
+              f"(NUTS incl. compile {r['nuts_wall_s']:.1f} s), ESS/s min "
+              f"{r['ess_per_s_min']:.1f} median {r['ess_per_s_median']:.1f}, peak RSS "
+              f"{r['peak_rss_mb']:.0f} MB, R-hat {r['rhat_max']:.4f}, div {r['divergences']}",
+              flush=True)
+    Path(a.json).write_text(json.dumps(res, indent=1, default=float))
+    print(f"wrote {a.json}")
+
+
+if __name__ == "__main__":
+    main()
