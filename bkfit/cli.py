@@ -387,6 +387,23 @@ def plot_spectra_cmd(family, operators, masses, mode, efficiency, out):
         click.echo(f"wrote {p}")
 
 
+@plot.command("rk-rkstar")
+@click.argument("run_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--draws", default=5000, show_default=True, help="prior draws")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="figure file (default rk_rkstar_<run>.png)")
+def plot_rk_cmd(run_file, draws, seed, out):
+    """R_K^νν vs R_K*^νν over the prior of RUN_FILE's model (the seed's Fig. 1)."""
+    from .plots.rk import plot_rk_rkstar
+    try:
+        paths = plot_rk_rkstar(run_file, out, draws, seed)
+    except InputError as e:
+        _fail(str(e))
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
 if __name__ == "__main__":
     main()
 

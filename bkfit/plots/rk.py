@@ -1,0 +1,93 @@
+"""R_K^nunu vs R_K*^nunu over a model's prior (the seed's Fig. 1: He, Ma, Valencia,
+arXiv:2309.12741): draws from the prior of a run file's model parameters, both ratios at
+central nuisance values, and the measured bands: Belle II B+ -> K+ nu nu (Gaussian summary
+entry of likelihoods/bknunu.yaml) and the 90 % CL limit on B0 -> K*0 nu nu, each divided by
+bkfit's SM prediction.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import yaml
+from numpyro.infer import Predictive
+
+from .. import observables as obsreg
+
+RK, RKS = "Rnunu(B+->K)", "Rnunu(B0->K*)"
+
+
+def prior_scan(asm, n: int = 5000, seed: int = 0):
+    """(R_K, R_K*) at n prior draws of the model parameters (nuisances at central values)."""
+    import numpyro
+
+    def prior_only():
+        for p, d in asm.priors.items():
+            numpyro.sample(p, d)
+
+    draws = Predictive(prior_only, num_samples=n)(jax.random.PRNGKey(seed))
+    par = asm.base_par
+
+    def one(x):
+        c = asm.model.coefficients(x)
+        return jnp.stack([obsreg.predict(RK, c, par), obsreg.predict(RKS, c, par)])
+
+    out = jax.lax.map(jax.jit(one), draws, batch_size=256)
+    return np.asarray(out[:, 0]), np.asarray(out[:, 1]), draws
+
+
+def measured_bands(lik_file: Path, par) -> dict:
+    data = yaml.safe_load(Path(lik_file).read_text())
+    ent = {e["name"]: e for e in data["entries"]}
+    sm_k = float(obsreg.predict("BR(B+->Knunu)", {}, par))
+    sm_ks = float(obsreg.predict("BR(B0->K*nunu)", {}, par))
+    out = {}
+    g = ent.get("belle2_2023_Bp_Knunu_gauss")
+    if g:
+        out["RK"] = (g["value"] / sm_k, g["error_down"] / sm_k, g["error_up"] / sm_k)
+    lim = ent.get("belle_2017_B0_Kstar0nunu_limit")
+    if lim:
+        out["RKs_limit"] = lim["limit"] / sm_ks
+    return out
+
+
+def plot_rk_rkstar(run_file, out=None, n: int = 5000, seed: int = 0) -> list[Path]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..config import load_run
+    from ..inference.assemble import assemble
+
+    cfg = load_run(run_file)
+    asm = assemble(cfg)
+    rk, rks, _ = prior_scan(asm, n, seed)
+    root = Path(__file__).resolve().parents[2]
+    bands = measured_bands(root / "likelihoods" / "bknunu.yaml", asm.base_par)
+    fig, ax = plt.subplots(figsize=(5.6, 5))
+    top = float(np.nanpercentile(np.concatenate([rk, rks]), 99.5))
+    top = max(top, 5.0)
+    if "RK" in bands:
+        c, lo, hi = bands["RK"]
+        ax.axvspan(c - lo, c + hi, color="C1", alpha=0.25, label="Belle II B⁺→K⁺νν̄ (1σ)")
+        ax.axvline(c, color="C1", lw=1)
+    if "RKs_limit" in bands:
+        ax.axhspan(bands["RKs_limit"], top * 1.05, color="grey", alpha=0.25,
+                   label="Belle B⁰→K*⁰νν̄ excluded (90 % CL)")
+    ax.scatter(rk, rks, s=2, alpha=0.4, color="C0", label=f"{asm.model.name}: prior draws")
+    ax.plot([0, top], [0, top], "k--", lw=0.8, label="R_K = R_K*")
+    ax.plot([1], [1], "k*", ms=10, label="SM")
+    ax.set_xlim(0, top * 1.05)
+    ax.set_ylim(0, top * 1.05)
+    ax.set_xlabel("R_K^νν = BR(B⁺→K⁺νν̄)/SM")
+    ax.set_ylabel("R_K*^νν = BR(B⁰→K*⁰νν̄)/SM")
+    ax.set_title(f"{cfg.run.name}: {len(rk)} prior draws", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    out = Path(out or f"rk_rkstar_{cfg.run.name}.png")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return [out]
