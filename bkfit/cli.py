@@ -404,9 +404,11 @@ def plot_rk_cmd(run_file, draws, seed, out):
         click.echo(f"wrote {p}")
 
 
-if __name__ == "__main__":
-    main()
-
 from .cli_compare import compare_cmd, evidence_cmd  # noqa: E402  (evidence / compare commands)
+
 main.add_command(evidence_cmd)
 main.add_command(compare_cmd)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""Evidence estimators (bkfit/inference/evidence.py) against analytic marginal likelihoods,
+the prior transforms against scipy's distributions, and `bkfit evidence` / `bkfit compare` on a
+tiny real run against a direct quadrature of its 1-D evidence integral.
+
+Analytic cases (sigma = likelihood width, m = likelihood centre, per dimension i):
+* Gaussian prior N(0, s^2):       Z = prod_i N(m_i; 0, s^2 + sigma^2)
+* uniform prior U(lo, hi):        Z = prod_i [Phi((hi - m_i)/sigma) - Phi((lo - m_i)/sigma)]/(hi - lo)
+* bimodal (mixture w_k N(m_k, sigma^2) with a uniform prior): the weighted sum of the above.
+Pass criterion: |ln Z_est - ln Z_exact| <= max(0.2, 3 x the estimator's stated error).
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import bkfit  # noqa: F401  (float64)
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+from jax.scipy.special import logsumexp, ndtri
+from jax.scipy.stats import norm as jnorm
+
+from bkfit.inference.evidence import nested_sampling, problem_from_model, smc
+
+SIG = 0.3
+LO, HI, PS = -5.0, 5.0, 2.0
+
+
+def _centres(d):
+    return np.linspace(-1.0, 1.0, d)
+
+
+def exact_lnz(kind, mus, logw, sig=SIG):
+    mus = np.atleast_2d(mus)
+    terms = []
+    for m, lw in zip(mus, logw):
+        if kind == "uniform":
+            p = stats.norm.cdf(HI, m, sig) - stats.norm.cdf(LO, m, sig)
+            terms.append(lw + np.sum(np.log(p / (HI - LO))))
+        else:
+            terms.append(lw + np.sum(stats.norm.logpdf(m, 0.0, math.hypot(PS, sig))))
+    return float(np.logaddexp.reduce(terms))
+
+
+def cases(d):
+    """name -> (prior kind, mode centres (K, d), log weights (K,))"""
+    uni = np.stack([_centres(d), np.zeros(d)])
+    bim = np.stack([np.full(d, 1.5), np.full(d, -1.5)])
+    one = np.log([1.0, 1e-300])
+    return {"gauss_prior": ("normal", uni, one),
+            "uniform_prior": ("uniform", uni, one),
+            "bimodal": ("uniform", bim, np.log([0.3, 0.7]))}
+
+
+def check(est, err, exact, label):
+    tol = max(0.2, 3 * err)
+    print(f"{label}: ln Z = {est:.4f} +- {err:.4f}, exact {exact:.4f}, "
+          f"diff {est - exact:+.4f} ({(est - exact) / err if err else 0:+.2f} sigma)")
+    assert abs(est - exact) <= tol, (label, est, err, exact)
+
+
+# ------------------------------------------------------------------ nested sampling (jaxns)
+def family_unit(u, a):
+    """Unit-cube log-likelihood of the analytic family; prior and modes come in ``a`` so that
+    one jaxns compilation per dimension serves every case."""
+    uc = jnp.clip(u, 1e-15, 1 - 1e-15)
+    x = jnp.where(a["uniform"], a["lo"] + u * (a["hi"] - a["lo"]), a["ps"] * ndtri(uc))
+    return logsumexp(a["logw"] + jnp.sum(jnorm.logpdf(x, a["mus"], SIG), -1))
+
+
+def run_nested(d, seed=0):
+    for name, (kind, mus, logw) in cases(d).items():
+        a = {"uniform": jnp.asarray(kind == "uniform"), "lo": jnp.asarray(LO),
+             "hi": jnp.asarray(HI), "ps": jnp.asarray(PS), "mus": jnp.asarray(mus),
+             "logw": jnp.asarray(logw)}
+        r = nested_sampling(family_unit, d, args=(a,), seed=seed, cache_key="test-family")
+        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"nested {d}-D {name}")
+
+
+def test_nested_2d():
+    run_nested(2)
+
+
+@pytest.mark.slow
+def test_nested_10d():
+    run_nested(10)
+
+
+@pytest.mark.slow
+def test_nested_30d():
+    d = 30
+    for name, (kind, mus, logw) in list(cases(d).items())[1:2]:   # uniform prior (CI time)
+        a = {"uniform": jnp.asarray(kind == "uniform"), "lo": jnp.asarray(LO),
+             "hi": jnp.asarray(HI), "ps": jnp.asarray(PS), "mus": jnp.asarray(mus),
+             "logw": jnp.asarray(logw)}
+        r = nested_sampling(family_unit, d, args=(a,), seed=1, cache_key="test-family")
+        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"nested {d}-D {name}")
+
+
+# --------------------------------------------------------------- SMC through numpyro models
+def numpyro_case(kind, mus, logw, d):
+    def model():
+        if kind == "uniform":
+            x = numpyro.sample("x", dist.Uniform(LO, HI).expand([d]).to_event(1))
+        else:
+            x = numpyro.sample("x", dist.Normal(0.0, PS).expand([d]).to_event(1))
+        numpyro.factor("lik", logsumexp(jnp.asarray(logw)
+                                        + jnp.sum(jnorm.logpdf(x, jnp.asarray(mus), SIG), -1)))
+    return model
+
+
+def run_smc(d, names, **kw):
+    for name in names:
+        kind, mus, logw = cases(d)[name]
+        p = problem_from_model(numpyro_case(kind, mus, logw, d))
+        assert p.dim == d
+        r = smc(p.loglike_normal, p.dim, seed=3, **kw)
+        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"smc {d}-D {name}")
+
+
+def test_smc_2d():
+    run_smc(2, ["gauss_prior", "uniform_prior", "bimodal"])
+
+
+def test_smc_10d():
+    run_smc(10, ["gauss_prior"], particles=300, replicas=6)
+
+
+@pytest.mark.slow
+def test_smc_10d_uniform_and_bimodal():
+    run_smc(10, ["uniform_prior", "bimodal"], particles=500)
+
+
+@pytest.mark.slow
+def test_smc_30d():
+    run_smc(30, ["gauss_prior", "uniform_prior"], particles=500, replicas=6)
+
+
+# ------------------------------------------------------------------ prior transforms
+def test_prior_transforms_match_scipy():
+    """Pushing uniform (unit cube) and standard-normal points through the transforms gives
+    the bkfit prior distributions (KS test against scipy), nuisance-style vector sites
+    included."""
+    def model():
+        numpyro.sample("a", dist.Uniform(-3.0, 7.0))
+        numpyro.sample("b", dist.LogUniform(0.01, 2.3))
+        numpyro.sample("c", dist.Normal(1.0, 0.5))
+        numpyro.sample("d", dist.HalfNormal(2.0))
+        numpyro.sample("v", dist.Normal(jnp.zeros(3), 1.0).to_event(1))
+    p = problem_from_model(model)
+    assert p.dim == 7
+    ref = {"a": stats.uniform(-3.0, 10.0), "b": stats.loguniform(0.01, 2.3),
+           "c": stats.norm(1.0, 0.5), "d": stats.halfnorm(scale=2.0), "v": stats.norm()}
+    rng = np.random.default_rng(5)
+    u = rng.uniform(size=(4000, 7))
+    z = rng.normal(size=(4000, 7))
+    import jax
+    for pts, tf in ((u, p.prior_transform), (z, p.normal_transform)):
+        x = jax.vmap(tf)(jnp.asarray(pts))
+        for k, r in ref.items():
+            v = np.asarray(x[k]).reshape(-1)
+            assert stats.kstest(v, r.cdf).pvalue > 1e-3, k
+
+
+def test_no_parameters_gives_likelihood():
+    def model():
+        numpyro.factor("lik", -3.25)
+    from bkfit.inference.evidence import evidence
+    out = evidence(problem_from_model(model))
+    assert all(abs(r.log_z + 3.25) < 1e-12 and r.log_z_err == 0 for r in out.values())
+
+
+# --------------------------------------------------------------------- CLI on a tiny run
+RUN = """
+[run]
+name = "{name}"
+seed = 0
+[model]
+name = "{model}"
+{free}
+[priors]
+file = "{root}/priors/left.yaml"
+{prior_override}
+[likelihood]
+files = ["{root}/likelihoods/bknunu.yaml"]
+include = ["belle2_2023_Bp_Knunu_gauss"]
+"""
+
+
+def write_run(tmp_path, root, name, model, free="", prior=""):
+    f = tmp_path / f"{name}.toml"
+    f.write_text(RUN.format(name=name, model=model, free=free, root=root,
+                            prior_override=prior))
+    return f
+
+
+def cli(args, cwd):
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    return subprocess.run([sys.executable, "-c", "from bkfit.cli import main; main()", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def quadrature_lnz(run_file):
+    """ln Z of a 1-parameter uniform-prior run by direct quadrature of L over the prior."""
+    import jax
+    from bkfit.config import load_run
+    from bkfit.inference.assemble import assemble
+    from bkfit.inference.evidence import problem_from_assembled
+    asm = assemble(load_run(run_file))
+    p = problem_from_assembled(asm)
+    (name, d), = asm.priors.items()
+    lo, hi = float(d.low), float(d.high)
+    x = np.linspace(lo, hi, 20001)
+    ll = np.asarray(jax.jit(jax.vmap(lambda t: p.loglike({name: t})))(jnp.asarray(x)))
+    from scipy.integrate import trapezoid
+    m = ll.max()
+    return m + math.log(trapezoid(np.exp(ll - m), x) / (hi - lo))
+
+
+def test_cli_evidence_smc_and_compare(tmp_path, repo_root):
+    """`bkfit evidence --method smc` on a 1-parameter run (C_L^tau, Belle II Gaussian entry)
+    agrees with quadrature; `bkfit compare` against the SM (no parameters: Z = L exactly)
+    writes its table, csv and figure with the right Bayes factor."""
+    rf = write_run(tmp_path, repo_root, "ev_left", "left", 'free = ["CL_bsnutaunutau"]')
+    sm = write_run(tmp_path, repo_root, "ev_sm", "sm")
+    out = tmp_path / "res_left"
+    r = cli(["evidence", str(rf), "--out", str(out), "--method", "smc"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    ev = json.loads((out / "evidence.json").read_text())
+    est = ev["estimates"]["smc"]
+    check(est["ln_Z"], est["ln_Z_err"], quadrature_lnz(rf), "cli smc 1-D left")
+    assert est["likelihood_evaluations"] > 0 and est["time_s"] > 0
+    out_sm = tmp_path / "res_sm"
+    r = cli(["evidence", str(sm), "--out", str(out_sm), "--method", "smc"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    ev_sm = json.loads((out_sm / "evidence.json").read_text())
+    cmp_dir = tmp_path / "cmp"
+    r = cli(["compare", str(out), str(out_sm), "--out", str(cmp_dir)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    for f in ("compare.md", "compare.csv", "compare.png"):
+        assert (cmp_dir / f).exists(), f
+    import pandas as pd
+    tab = pd.read_csv(cmp_dir / "compare.csv").set_index("run")
+    assert tab.loc["ev_sm", "reference"]
+    lnb = ev["estimates"]["smc"]["ln_Z"] - ev_sm["estimates"]["smc"]["ln_Z"]
+    assert abs(tab.loc["ev_left", "ln_B"] - lnb) < 1e-9
+    assert tab.loc["ev_left", "n_free"] == 1 and tab.loc["ev_sm", "n_free"] == 0
+
+
+def test_cli_evidence_refuses_bad_run(tmp_path, repo_root):
+    rf = write_run(tmp_path, repo_root, "bad", "left", 'free = ["CL_bsnutaunutau"]',
+                   '[priors.parameters]\nCL_bsnutaunutau = {dist = "uniform", low = 1, high = 0}')
+    r = cli(["evidence", str(rf), "--out", str(tmp_path / "x")], tmp_path)
+    assert r.returncode == 2 and "error" in r.stderr
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_cli_evidence_both_next_to_fit_result(tmp_path, repo_root):
+    """Both estimators on the 1-parameter run agree with quadrature, and evidence.json is added
+    next to an existing result without touching its other files."""
+    rf = write_run(tmp_path, repo_root, "ev_left2", "left", 'free = ["CL_bsnutaunutau"]')
+    out = tmp_path / "results" / "ev_left2"
+    out.mkdir(parents=True)
+    (out / "report.md").write_text("existing")
+    r = cli(["evidence", str(rf), "--method", "both"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (out / "report.md").read_text() == "existing"
+    ev = json.loads((out / "evidence.json").read_text())
+    exact = quadrature_lnz(rf)
+    for m in ("nested", "smc"):
+        e = ev["estimates"][m]
+        check(e["ln_Z"], e["ln_Z_err"], exact, f"cli {m} 1-D left")
+    assert ev["agreement"]["consistent"]
