@@ -37,6 +37,7 @@ REGISTRY: dict[str, ObservableSpec] = {}
 _MODULES = [
     "bkfit.physics.bsnunu_observables",
     "bkfit.physics.invisible",
+    "bkfit.physics.bsll",
 ]
 _loaded = False
 
