@@ -38,6 +38,8 @@ _MODULES = [
     "bkfit.physics.bsnunu_observables",
     "bkfit.physics.invisible",
     "bkfit.physics.bsll",
+    "bkfit.physics.bclnu",
+    "bkfit.physics.mixing",
 ]
 _loaded = False
 
