@@ -38,6 +38,7 @@ _MODULES = [
     "bkfit.physics.bsnunu_observables",
     "bkfit.physics.invisible",
     "bkfit.physics.bsll",
+    "bkfit.physics.vlq",
     "bkfit.physics.bclnu",
     "bkfit.physics.mixing",
 ]

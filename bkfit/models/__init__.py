@@ -34,6 +34,7 @@ MODELS: dict[str, str] = {
     "dm_fermion": "bkfit.models.dark_matter:DMFermion",
     "dm_vector": "bkfit.models.dark_matter:DMVector",
     "two_body": "bkfit.models.dark_matter:TwoBody",
+    "vlq_scalar_dm": "bkfit.models.vlq:VLQScalarDM",
 }
 
 

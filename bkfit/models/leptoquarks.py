@@ -343,7 +343,7 @@ class LQ_S1(_Leptoquark):
     spin, chirality, f_nu, f_e, flow, sign = 0, "L", 1.0, 2.0, "conj", 1.0
     charged_current = "S1"
     n_box = 5.0
-    correlated = (("BR(Bs->mumu)", {}), ("BR(Bs->tautau)", {}), ("BR(B+->Kmutau)", {}),
+    correlated = (("C9_NP(mumu)", {}), ("BR(Bs->tautau)", {}), ("BR(B+->Kmutau)", {}),
                   ("Rtaul(B->Dlnu)", {}), ("DeltaM_s", {}))
 
 
