@@ -309,7 +309,8 @@ def read_yaml(path: Path) -> dict:
 
 # entry fields a run file may override through [likelihood] options
 OVERRIDABLE = {
-    "pyhf": ("nuisances", "sentinel_weight", "profile_iterations", "drop_ff_systematics"),
+    "pyhf": ("nuisances", "sentinel_weight", "profile_iterations", "profile_start",
+             "drop_ff_systematics"),
 }
 
 

@@ -53,7 +53,7 @@ _TINY = 1e-300          # floor for lambda inside the log (pyhf would give NaN a
 _LOG2PI = float(np.log(2.0 * np.pi))
 ENTRY_KEYS = {"name", "type", "workspace", "maps", "null_spectrum", "mode",
               "drop_ff_systematics", "nuisances", "sentinel_weight", "profile_iterations",
-              "reference", "notes"}
+              "profile_start", "reference", "notes"}
 
 
 # ---------------------------------------------------------------------------- interpolation
@@ -384,12 +384,15 @@ class PyhfTerm(Term):
     nuisances: str = "sample"                         # sample | profile
     sentinel_weight: str = "one"                      # one (recipe) | adjacent
     profile_iterations: int = 15
+    profile_start: str = "nominal"                    # nominal | bestfit
 
     def __post_init__(self):
         if self.mode not in ("reweight", "mu"):
             raise ValueError(f"mode must be 'reweight' or 'mu', not {self.mode!r}")
         if self.nuisances not in ("sample", "profile"):
             raise ValueError(f"nuisances must be 'sample' or 'profile', not {self.nuisances!r}")
+        if self.profile_start not in ("nominal", "bestfit"):
+            raise ValueError("profile_start must be 'nominal' or 'bestfit'")
         if self.sentinel_weight not in ("one", "adjacent"):
             raise ValueError("sentinel_weight must be 'one' or 'adjacent'")
         rw = list(self.maps) if self.mode == "reweight" else []
@@ -481,6 +484,7 @@ class PyhfTerm(Term):
                    nuisances=entry.get("nuisances", "sample"),
                    sentinel_weight=entry.get("sentinel_weight", "one"),
                    profile_iterations=int(entry.get("profile_iterations", 15)),
+                   profile_start=entry.get("profile_start", "nominal"),
                    options={k: entry[k] for k in ("mode", "drop_ff_systematics", "nuisances",
                                                   "sentinel_weight") if k in entry})
 
@@ -512,13 +516,46 @@ class PyhfTerm(Term):
         if self.nuisances == "profile":
             free = self._free_from(nuis)
             x = jax.lax.stop_gradient(self.ws.profile(jax.lax.stop_gradient(r), free,
-                                                      self.profile_iterations))
+                                                      self.profile_iterations,
+                                                      start=self._profile_x0()))
             return self.ws.logpdf(jnp.concatenate([x, free]), r)
         return self.ws.main_logpdf(self.theta_from_nuis(nuis), r)
 
     def describe(self) -> str:
         return (f"{self.name}: pyhf workspace, {self.ws.n_main} bins, mode {self.mode}, "
                 f"{self.ws.n_constrained} constrained nuisances ({self.nuisances})")
+
+    def _profile_x0(self):
+        """Start of the profile iteration: the nominal nuisances, or (``profile_start:
+        bestfit``) the nuisances that maximise the likelihood for the best-fitting multiple
+        k of the reference spectrum (found once, by a golden-section search in k with
+        fully converged profiles).  From there 2 Gauss-Newton steps reproduce the converged
+        profile likelihood to < 0.03 in ln L for k in [0, 8] (checked in the tests)."""
+        if self.profile_start != "bestfit" or self.mode != "reweight":
+            return None
+        if getattr(self, "_x0_cache", None) is None:
+            nb = jnp.asarray(self.null_bins)
+            prof = jax.jit(lambda k: self.ws.profile(self.ratios_vector(nb * k), None, 25))
+            val = jax.jit(lambda k, x: self.ws.logpdf(
+                jnp.concatenate([x, jnp.asarray(self.ws.free_init, dtype=float)]),
+                self.ratios_vector(nb * k)))
+            f = lambda k: -float(val(k, prof(k)))  # noqa: E731
+            a, b = 0.0, 20.0
+            g = (5 ** 0.5 - 1) / 2
+            c, d = b - g * (b - a), a + g * (b - a)
+            fc, fd = f(c), f(d)
+            for _ in range(25):
+                if fc < fd:
+                    b, d, fd = d, c, fc
+                    c = b - g * (b - a)
+                    fc = f(c)
+                else:
+                    a, c, fc = c, d, fd
+                    d = a + g * (b - a)
+                    fd = f(d)
+            self.k_hat = 0.5 * (a + b)
+            self._x0_cache = np.asarray(prof(self.k_hat))
+        return jnp.asarray(self._x0_cache)
 
     # --------------------------------------------------------------- nuisances <-> theta
     def nuisance_names(self) -> list[str]:
@@ -593,7 +630,8 @@ class PyhfTerm(Term):
     def _theta(self, preds, nuis):
         if self.nuisances == "profile":
             free = self._free_from(nuis or {})
-            x = self.ws.profile(self._r(preds), free, self.profile_iterations)
+            x = self.ws.profile(self._r(preds), free, self.profile_iterations,
+                                start=self._profile_x0())
             return jnp.concatenate([x, free])
         return self.theta_from_nuis(nuis)
 
