@@ -299,3 +299,33 @@ def test_gradients_finite():
                                ("kappa_g", {}), ("<sigmav>(phiphi->hadrons)", {"x": 20.0})):
                 gr = jax.grad(f)(th, name, args)
                 assert all(np.isfinite(float(v)) for v in gr.values()), (name, mphi, coup)
+
+
+# ----------------------------------------------------------------------------- relic fast path
+@pytest.mark.parametrize("m, css, cdd", [(0.15, 1e-4, 1e-5), (0.3, 1e-4, 0.0), (0.7, 1e-4, -4e-6),
+                                         (1.0, 1.3e-4, 0.0), (2.0, 5e-5, 2e-5)])
+def test_relic_fast_path_vs_quadrature_solution(m, css, cdd):
+    """Omega_h2(phi) (tabulated thermal factors, 800 BDF2 steps + Richardson) against the
+    independent slow path: Gondolo-Gelmini quadrature of every channel's sigma(s) at each of
+    6000 BDF2 steps (relic.thermal_average / relic.eta): within 1e-3.  m = 0.15 GeV has the
+    pi pi channels just open and pi0 eta forbidden (s < (m_eta - m_pi0)^2 must not count);
+    m = 0.3 GeV is deep in the forbidden regime for K, eta (Omega >> 1)."""
+    c = {"m_phi": m, "CS_ssphiphi": css, "CS_ddphiphi": cdd}
+    fast = float(vlq.omega_h2(c, PAR))
+    ref = float(vlq.omega_h2_exact(c, PAR, n_steps=6000))
+    assert abs(fast / ref - 1) < 1e-3, (fast, ref)
+
+
+def test_relic_fast_path_gradient_vs_finite_differences():
+    """d Omega/d m_phi and d Omega/d C^ss of the fast path against central differences (1e-4)."""
+    def om(m, c):
+        return vlq.omega_h2({"m_phi": m, "CS_ssphiphi": c}, PAR)
+    m0, c0 = 0.9, 1.2e-4
+    g = jax.grad(om, argnums=(0, 1))(m0, c0)
+    for i, h in ((0, 1e-4), (1, 1e-9)):
+        a = [m0, c0]
+        b = [m0, c0]
+        a[i] += h
+        b[i] -= h
+        fd = (float(om(*a)) - float(om(*b))) / (2 * h)
+        assert abs(float(g[i]) / fd - 1) < 1e-4, (i, float(g[i]), fd)
