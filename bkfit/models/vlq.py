@@ -126,8 +126,9 @@ class VLQScalarDM(Model):
         y2 = jnp.asarray(self._value(theta, "y2", self.complex), dtype=complex)
         mQ = 1e3 * self._value(theta, "m_Q_TeV", False)
         mD = 1e3 * self._value(theta, "m_D_TeV", False)
-        out = left_coefficients(yq, yd, y1, y2, mQ, mD, self._inp, self.y1_factor)
-        out["m_phi"] = self._value(theta, "m_phi", False)
+        m_phi = self._value(theta, "m_phi", False)
+        out = left_coefficients(yq, yd, y1, y2, mQ, mD, self._inp, self.y1_factor, m_phi)
+        out["m_phi"] = m_phi
         out["phi_real"] = True
         return out
 

@@ -65,13 +65,25 @@ def vev(par) -> float:
 
 
 def matching_inputs(par) -> dict:
-    """Constants the matching needs, from a parameter dict (central values in the model)."""
-    from .ckm import ckm_matrix
+    """Constants the matching needs, from a parameter dict (central values in the model):
+    v, quark masses, CKM; for the dipoles (bkfit.physics.vlq_constraints) G_F,
+    lam_t = V_tb V_ts^*, the top pole mass, alpha_s^(5)(m_t), alpha_s^(5)(4.8 GeV) and
+    m_b(4.8 GeV) (three-loop running of bkfit.physics.bclnu)."""
+    from .bclnu import a_s, m_b
+    from .ckm import ckm_matrix, xi
+    from .vlq_constraints import data as cdata
     V = np.asarray(ckm_matrix(par["Vus"], par["Vub"], par["Vcb"], par["gamma"]))
+    mu_low = cdata()["dipole_running"]["scale_low"]
     return {"v": vev(par),
             "md": jnp.asarray([par["m_d"], par["m_s"], par["m_b"]]),
             "mu": jnp.asarray([par["m_u"], par["m_c"], par["m_t"]]),
-            "V": jnp.asarray(V)}
+            "V": jnp.asarray(V),
+            "GF": float(par["GF"]),
+            "lam_t": complex(xi(par, "t", "b", "s")),
+            "mt": float(par["m_t"]),
+            "as_mt": float(4.0 * PI * a_s(par, par["m_t"], 5)),
+            "as_low": float(4.0 * PI * a_s(par, mu_low, 5)),
+            "mb_low": float(m_b(par, mu_low))}
 
 
 # --------------------------------------------------------------------------- matching
@@ -108,8 +120,12 @@ def left_matrices(yq, yd, y1, mQ, mD, md, mu, V, v, y1_factor=1.0):
     return CSd, CPd, CSu, CPu
 
 
-def left_coefficients(yq, yd, y1, y2, mQ, mD, inputs, y1_factor=1.0) -> dict:
-    """Coefficient dict (keys above) from the UV parameters; mQ, mD in GeV."""
+def left_coefficients(yq, yd, y1, y2, mQ, mD, inputs, y1_factor=1.0, m_phi=0.0) -> dict:
+    """Coefficient dict (keys above) from the UV parameters; mQ, mD, m_phi in GeV.  Besides
+    the phi-LEFT keys: the one-loop dipoles C7_bs, C7p_bs, C8_bs, C8p_bs (4.8 GeV) and the
+    Delta F = 2 coefficients CSRR/CSLL/CSLR_{bsbs,bdbd,sdsd} of the phi loop
+    (bkfit.physics.vlq_constraints; the latter depend on m_phi through the infrared cut)."""
+    from .vlq_constraints import deltaf2_coefficients, dipole_coefficients
     CSd, CPd, CSu, CPu = left_matrices(yq, yd, y1, mQ, mD, inputs["md"], inputs["mu"],
                                        inputs["V"], inputs["v"], y1_factor)
     out = {}
@@ -130,6 +146,12 @@ def left_coefficients(yq, yd, y1, y2, mQ, mD, inputs, y1_factor=1.0) -> dict:
     r = y1 * jnp.conj(y2) * inputs["v"] ** 2 / (mQ * mD)
     out["rG_hgg"] = jnp.real(r)
     out["rGt_hgg"] = jnp.imag(r)
+    yq = jnp.asarray(yq, dtype=complex)
+    yd = jnp.asarray(yd, dtype=complex)
+    # y1 part of (C_S + i C_P)/2 = coefficient of dbar_L^i d_R^j phi^2 (as in left_matrices)
+    A = jnp.outer(yq, yd) * y1 * y1_factor * inputs["v"] / (2.0 * mQ * mD)
+    out.update(dipole_coefficients(yq, yd, A, mQ, mD, inputs))
+    out.update(deltaf2_coefficients(yq, yd, y1, y2, mQ, mD, m_phi, inputs["v"], y1_factor))
     return out
 
 
@@ -314,6 +336,8 @@ def _register_all():
     register("Omega_h2(phi)", extension=True,
              description="relic density of phi from freeze-out into light mesons")(
         lambda coeffs, par: omega_h2(coeffs, par))
+    from .vlq_constraints import register_all as _register_constraints
+    _register_constraints()
 
 
 _register_all()
