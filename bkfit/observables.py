@@ -41,6 +41,7 @@ _MODULES = [
     "bkfit.physics.vlq",
     "bkfit.physics.bclnu",
     "bkfit.physics.mixing",
+    "bkfit.physics.higgs",
 ]
 _loaded = False
 
