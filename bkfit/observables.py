@@ -116,14 +116,26 @@ def parse_obs_key(text: str) -> tuple[str, dict]:
     text = text.strip()
     if text.endswith("]") and "[" in text:
         name, rest = text[:-1].rsplit("[", 1)
-        vals = [float(x) for x in rest.split(",") if x.strip()]
+        items = [x.strip() for x in rest.split(",") if x.strip()]
     else:
-        name, vals = text, []
+        name, items = text, []
     spec = get(name)
-    if len(vals) != len(spec.args):
-        want = ",".join(spec.args)
+    want = ",".join(spec.args)
+    if len(items) != len(spec.args):
         raise ValueError(f"observable '{name}' needs [{want}] after its name; got {text!r}")
-    return name, dict(zip(spec.args, vals))
+    out = {}
+    for i, item in enumerate(items):
+        key, _, val = item.rpartition("=")         # 'Z=54' or positional '54'
+        key = key.strip() or spec.args[i]
+        if key not in spec.args:
+            raise ValueError(f"observable '{name}' has no argument '{key}' (arguments: "
+                             f"[{want}]); got {text!r}")
+        try:
+            out[key] = float(val)
+        except ValueError:
+            raise ValueError(f"argument '{key}' of observable '{name}' must be a number, got "
+                             f"{val.strip()!r} in {text!r}") from None
+    return name, {a: out[a] for a in spec.args if a in out}
 
 
 def vectorised(name: str):

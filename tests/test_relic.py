@@ -332,4 +332,41 @@ def test_shipped_curves():
     if "sigma_SI_N(phi)" not in names or "m(phi)" not in names:
         pytest.skip("sigma_SI_N(phi) / m(phi) not registered yet (VLQ model module)")
     from bkfit.likelihood.loader import load_file
-    assert len(load_file(ROOT / "likelihoods" / "dd_migdal.yaml")) == 2
+    assert len(load_file(ROOT / "likelihoods" / "dd_migdal.yaml")) == 3
+
+
+def test_darkside_nr_curve_is_the_original_file():
+    """DarkSide50_2022_NR.csv holds the numbers of the source file (original/, sha256 in the
+    README) token for token."""
+    import hashlib
+    d = ROOT / "likelihoods" / "dd_migdal"
+    raw = (d / "original" / "OHare_DarkSide-50_2022.txt").read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == \
+        "a512299b7cd7479b630be2b9bb3eb56e5e8fa8aa89f31fd630eac18bec44dac4"
+    src = [ln.split() for ln in raw.decode().splitlines() if ln.strip() and not ln.startswith("#")]
+    rows = [ln.split(",") for ln in (d / "DarkSide50_2022_NR.csv").read_text().splitlines()[1:]]
+    assert src == rows
+
+
+def test_relative_theory_error_gaussian_is_normalised_and_bounded():
+    """Gaussian with a theory error proportional to the prediction x (relic.yaml):
+    sigma^2 = e^2 + (r x)^2.  For any fixed prediction x the density in the measured value v,
+    exp(ln L) / (e sqrt(2 pi)), integrates to 1 (numerical quadrature over v); at x = v it
+    equals -ln(sigma/e); for x -> infinity ln L -> -1/(2 r^2) - ln(r x / e) (analytic)."""
+    import jax.numpy as jnp
+    from scipy import integrate
+    from bkfit.likelihood.terms import GaussianTerm
+    e, r = 0.001, 0.1
+    for x in (0.05, 0.12, 3.0):
+        def dens(v):
+            t = GaussianTerm(name="t", observable="o", value=v, error=e, relative_error=r)
+            return float(jnp.exp(t.log_likelihood([jnp.asarray(x)], {}))) / (e * np.sqrt(2 * np.pi))
+        sig = np.hypot(e, r * x)
+        tot, _ = integrate.quad(dens, x - 12 * sig, x + 12 * sig, points=[x], limit=200)
+        assert tot == pytest.approx(1.0, rel=1e-6), (x, tot)
+    t = GaussianTerm(name="t", observable="o", value=0.12, error=e, relative_error=r)
+    assert float(t.log_likelihood([jnp.asarray(0.12)], {})) == pytest.approx(
+        -np.log(np.hypot(e, r * 0.12) / e))
+    big = 1e6
+    assert float(t.log_likelihood([jnp.asarray(big)], {})) == pytest.approx(
+        -0.5 / r ** 2 - np.log(r * big / e), rel=1e-6)

@@ -67,6 +67,10 @@ class GaussianEntry(_Base):
                                        description="uncertainty, > 0")
     errors: Optional[list[Annotated[YamlFloat, Field(gt=0)]]] = Field(
         default=None, description="uncertainties added in quadrature, each > 0")
+    relative_theory_error: YamlFloat = Field(
+        default=0.0, ge=0, lt=1,
+        description="theory uncertainty as a fraction of the *prediction* (0 <= r < 1), "
+                    "added in quadrature; the density stays normalised")
 
     @model_validator(mode="after")
     def _err(self):
@@ -273,7 +277,8 @@ def build_term(entry: dict, file: str, base_dir: Path, idx: int):
         common = dict(name=e.name, reference=_ref(e.reference), notes=e.notes,
                       observable=e.observable, args=dict(e.args))
         if typ == "gaussian":
-            term = GaussianTerm(value=e.value, error=e.total_error(), **common)
+            term = GaussianTerm(value=e.value, error=e.total_error(),
+                                relative_error=e.relative_theory_error, **common)
         elif typ == "asymmetric_gaussian":
             term = AsymmetricGaussianTerm(value=e.value, error_up=e.error_up,
                                           error_down=e.error_down, **common)

@@ -34,6 +34,11 @@ class GaussianTerm(Term):
     args: dict = field(default_factory=dict)
     value: float = 0.0
     error: float = 1.0
+    # theory error proportional to the prediction x: sigma^2 = error^2 + (relative_error x)^2.
+    # The normalisation -ln(sigma/error) is kept (sigma depends on the parameters), so that
+    # ln L stays bounded by -1/(2 r^2) - ln(r x/error) for x -> infinity (a prediction many
+    # times off is penalised, but without the 1e15-sized cliffs of a fixed error)
+    relative_error: float = 0.0
 
     def __post_init__(self):
         _positive(self.name, error=self.error)
@@ -43,7 +48,10 @@ class GaussianTerm(Term):
 
     def log_likelihood(self, preds, nuis):
         x = preds[0]
-        return -0.5 * ((x - self.value) / self.error) ** 2
+        if not self.relative_error:
+            return -0.5 * ((x - self.value) / self.error) ** 2
+        var = self.error ** 2 + (self.relative_error * x) ** 2
+        return -0.5 * (x - self.value) ** 2 / var - 0.5 * jnp.log(var / self.error ** 2)
 
 
 @dataclass
