@@ -438,18 +438,26 @@ class PyhfTerm(Term):
             self._null_c = c
         self.channels = list(ws.channels)
         self.channel_nbins = dict(ws.nbins)
-        # nuisance bookkeeping: site name -> slice of theta
-        self._sites = []
+        # nuisance bookkeeping.  Sampled sites are three vectors (few pytree leaves keep the
+        # NUTS program small: one scalar site per nuisance made compilation ~3x slower):
+        # <name>::alpha (histosys/normsys), <name>::gamma (staterror, all blocks in order),
+        # <name>::free (normfactors); each (site, slice of theta, kind).  _params maps every
+        # pyhf parameter name to its slice of theta (for conversions from pyhf vectors).
+        self._params = []
         off = 0
         for n in ws.alpha_names:
-            self._sites.append((f"{self.name}::{n}", n, slice(off, off + 1), "alpha"))
+            self._params.append((n, slice(off, off + 1)))
             off += 1
         for n, _, nb, _ in ws.gamma_sets:
-            self._sites.append((f"{self.name}::{n}", n, slice(off, off + nb), "gamma"))
+            self._params.append((n, slice(off, off + nb)))
             off += nb
         for n in ws.free_names:
-            self._sites.append((f"{self.name}::{n}", n, slice(off, off + 1), "free"))
+            self._params.append((n, slice(off, off + 1)))
             off += 1
+        na, ng, nf = ws.n_alpha, ws.n_gamma, len(ws.free_names)
+        self._sites = [(f"{self.name}::{kind}", slice(a, a + n), kind)
+                       for kind, a, n in (("alpha", 0, na), ("gamma", na, ng),
+                                          ("free", na + ng, nf)) if n]
         self._lib = {}
 
     # --------------------------------------------------------------- construction
@@ -496,19 +504,21 @@ class PyhfTerm(Term):
 
     def nuisance_priors(self):
         import numpyro.distributions as dist
-        sig = self.ws.gamma_sigma
         out = {}
-        for site, _, sl, kind in self._sites:
+        for site, sl, kind in self._sites:
+            n = sl.stop - sl.start
             if kind == "alpha" and self.nuisances == "sample":
-                out[site] = dist.Normal(0.0, 1.0)
+                out[site] = dist.Normal(jnp.zeros(n), 1.0).to_event(1)
             elif kind == "gamma" and self.nuisances == "sample":
-                out[site] = dist.Normal(jnp.ones(sl.stop - sl.start),
-                                        jnp.asarray(sig[sl.start - self.ws.n_alpha:
-                                                        sl.stop - self.ws.n_alpha])).to_event(1)
+                # Normal(1, sigma) restricted to gamma > 0 (pyhf's bounds [1e-10, 10]): bins
+                # with sigma ~ 100 % (off-resonance background templates) would otherwise let
+                # a sample's yield go negative, the Poisson mean hit the floor and NUTS diverge.
+                # The truncation only changes the prior's normalisation (a constant).
+                out[site] = dist.TruncatedNormal(jnp.ones(n), jnp.asarray(self.ws.gamma_sigma),
+                                                 low=0.0).to_event(1)
             elif kind == "free":
-                k = self.ws.free_names.index(site.split("::", 1)[1])
-                lo, hi = self.ws.free_bounds[k]
-                out[site] = dist.Uniform(lo, hi)
+                lo, hi = (jnp.asarray(b, dtype=float) for b in zip(*self.ws.free_bounds))
+                out[site] = dist.Uniform(lo, hi).to_event(1)
         return out
 
     def log_likelihood(self, preds, nuis):
@@ -563,27 +573,22 @@ class PyhfTerm(Term):
         return list(self.nuisance_priors())
 
     def _free_from(self, nuis):
-        """The free (normfactor) parameters from ``nuis`` (their init value where absent)."""
-        sites = [x[0] for x in self._sites if x[3] == "free"]
-        if not sites:
+        """The free (normfactor) parameters from ``nuis`` (their init values where absent)."""
+        if not self.ws.free_names:
             return jnp.zeros(0)
-        return jnp.stack([jnp.asarray(nuis[s], dtype=float).reshape(()) if s in nuis
-                          else jnp.asarray(self.ws.free_init[k]) for k, s in enumerate(sites)])
+        site = f"{self.name}::free"
+        if site in nuis:
+            return jnp.reshape(jnp.asarray(nuis[site], dtype=float), (-1,))
+        return jnp.asarray(self.ws.free_init, dtype=float)
 
     def theta_from_nuis(self, nuis: dict):
-        parts = []
-        for site, _, sl, kind in self._sites:
-            parts.append(jnp.reshape(jnp.asarray(nuis[site], dtype=float), (sl.stop - sl.start,)))
+        parts = [jnp.reshape(jnp.asarray(nuis[site], dtype=float), (sl.stop - sl.start,))
+                 for site, sl, _ in self._sites]
         return jnp.concatenate(parts) if parts else jnp.zeros(0)
 
     def nuis_from_theta(self, theta) -> dict:
-        out = {}
-        for site, _, sl, kind in self._sites:
-            if self.nuisances == "profile" and kind != "free":
-                continue
-            v = theta[sl]
-            out[site] = v.reshape(()) if kind != "gamma" else v
-        return out
+        return {site: theta[sl] for site, sl, kind in self._sites
+                if not (self.nuisances == "profile" and kind != "free")}
 
     def nominal_nuisances(self) -> dict:
         return self.nuis_from_theta(jnp.asarray(self.ws.nominal_theta()))
@@ -592,7 +597,7 @@ class PyhfTerm(Term):
         """Nuisance dict from a pyhf parameter vector (matched by parameter name)."""
         theta = np.asarray(self.ws.nominal_theta(), float).copy()
         pars = np.asarray(pars, float)
-        for site, pname, sl, kind in self._sites:
+        for pname, sl in self._params:
             theta[sl] = pars[config.par_slice(pname)]
         return {k: jnp.asarray(v) for k, v in self.nuis_from_theta(theta).items()}
 
@@ -646,10 +651,7 @@ class PyhfTerm(Term):
         free = self._free_from(nuis or {})
         x = self.ws.profile(self._r(preds), free, max(self.profile_iterations, 20))
         theta = jnp.concatenate([x, free])
-        out = {}
-        for site, _, sl, kind in self._sites:
-            out[site] = theta[sl].reshape(()) if kind != "gamma" else theta[sl]
-        return out
+        return {site: theta[sl] for site, sl, _ in self._sites}
 
     def expected_counts(self, preds, nuis) -> dict:
         """Expected main-bin counts per channel (all samples summed)."""
