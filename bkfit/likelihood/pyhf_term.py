@@ -360,8 +360,14 @@ class CompiledWorkspace:
             lm = lam(x)
             J = jax.jacrev(lam)(x)
             w = n_obs / jnp.maximum(lm, _TINY) ** 2
-            Hgn = (J.T * w) @ J + jnp.diag(dcon)
-            dirs = [jax.scipy.linalg.solve(Hgn, g, assume_a="pos")]
+            # Gauss-Newton direction (D + J^T W J)^-1 g, D = diag(dcon), by the Woodbury
+            # identity with S = W^1/2 J (n_bins x n_par): only an n_bins x n_bins SPD system
+            # (30 x 30 instead of 228 x 228; identical result, ~20x fewer flops)
+            S = jnp.sqrt(w)[:, None] * J
+            Dg = g / dcon
+            SD = S / dcon[None, :]
+            K = jnp.eye(S.shape[0]) + SD @ S.T
+            dirs = [Dg - SD.T @ jax.scipy.linalg.solve(K, S @ Dg, assume_a="pos")]
             if method == "newton":
                 dn = jnp.linalg.solve(jax.hessian(nll)(x), g)
                 dirs.append(jnp.where(jnp.all(jnp.isfinite(dn)), dn, dirs[0]))
@@ -544,28 +550,35 @@ class PyhfTerm(Term):
         if self.profile_start != "bestfit" or self.mode != "reweight":
             return None
         if getattr(self, "_x0_cache", None) is None:
-            nb = jnp.asarray(self.null_bins)
-            prof = jax.jit(lambda k: self.ws.profile(self.ratios_vector(nb * k), None, 25))
-            val = jax.jit(lambda k, x: self.ws.logpdf(
-                jnp.concatenate([x, jnp.asarray(self.ws.free_init, dtype=float)]),
-                self.ratios_vector(nb * k)))
-            f = lambda k: -float(val(k, prof(k)))  # noqa: E731
-            a, b = 0.0, 20.0
-            g = (5 ** 0.5 - 1) / 2
-            c, d = b - g * (b - a), a + g * (b - a)
-            fc, fd = f(c), f(d)
-            for _ in range(25):
-                if fc < fd:
-                    b, d, fd = d, c, fc
-                    c = b - g * (b - a)
-                    fc = f(c)
-                else:
-                    a, c, fc = c, d, fd
-                    d = a + g * (b - a)
-                    fd = f(d)
-            self.k_hat = 0.5 * (a + b)
-            self._x0_cache = np.asarray(prof(self.k_hat))
+            # computed once, eagerly, even when first reached inside a jit trace
+            with jax.ensure_compile_time_eval():
+                self._x0_cache = self._bestfit_start()
         return jnp.asarray(self._x0_cache)
+
+    def _bestfit_start(self) -> np.ndarray:
+        """Golden-section search for the best multiple k of the reference spectrum (fully
+        converged profiles); returns the profiled nuisances there."""
+        nb = jnp.asarray(self.null_bins)
+        prof = jax.jit(lambda k: self.ws.profile(self.ratios_vector(nb * k), None, 25))
+        val = jax.jit(lambda k, x: self.ws.logpdf(
+            jnp.concatenate([x, jnp.asarray(self.ws.free_init, dtype=float)]),
+            self.ratios_vector(nb * k)))
+        f = lambda k: -float(val(k, prof(k)))  # noqa: E731
+        a, b = 0.0, 20.0
+        g = (5 ** 0.5 - 1) / 2
+        c, d = b - g * (b - a), a + g * (b - a)
+        fc, fd = f(c), f(d)
+        for _ in range(25):
+            if fc < fd:
+                b, d, fd = d, c, fc
+                c = b - g * (b - a)
+                fc = f(c)
+            else:
+                a, c, fc = c, d, fd
+                d = a + g * (b - a)
+                fd = f(d)
+        self.k_hat = 0.5 * (a + b)
+        return np.asarray(prof(self.k_hat))
 
     # --------------------------------------------------------------- nuisances <-> theta
     def nuisance_names(self) -> list[str]:
