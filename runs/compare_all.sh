@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Model comparison on the current data (README "Results"): evidences of the SM, LEFT
-# (tau-flavour C_L, C_R), the leptoquarks, the light-invisible families, two-body X and the
-# VLQ model, then the comparison table.  Evidences use bkfit's evidence setup
-# (docs/evidence.md): form-factor nuisances at central values, the Belle II workspace
-# nuisances profiled; both estimators (jaxns nested sampling and tempered SMC, 4 replicas of
-# 400 particles: the profiled Belle II likelihood costs ~1-2 ms per point, the DM spectra
-# up to ~10 ms, so the default 8 x 1000 would take hours per model on 2 cores).
+# Model comparison on the current data (README "Model comparison"): the SM, LEFT (tau-flavour
+# C_L, C_R: the quickstart), the five leptoquarks, the three light-invisible pair families,
+# two-body X and the VLQ model.
 #
-#   bash runs/compare_all.sh [OUT]        (default OUT = results/compare_all)
+#   bash runs/compare_all.sh            # fit every run (NUTS), then evidences, then the table
+#   FIT=0 bash runs/compare_all.sh      # reuse finished fits in results/<run>/
+#
+# Each run is fitted into results/<run>/ (posterior: chi2_min and PSIS-LOO of the table),
+# then `bkfit evidence` adds evidence.json to the same folder (a later `bkfit fit --force`
+# replaces the folder, evidence included: rerun the evidence after refitting).  Evidences
+# use bkfit's evidence setup (docs/evidence.md): form-factor nuisances at central values,
+# the Belle II workspace nuisances profiled; both estimators (jaxns nested sampling and
+# tempered SMC with 4 replicas of 400 particles: the profiled Belle II likelihood costs
+# ~1-2 ms per point and the DM spectra up to ~10 ms, so the default 8 x 1000 particles
+# would take hours per model on 2 cores).  The table goes to results/compare_all/.
 set -euo pipefail
-OUT=${1:-results/compare_all}
 RUNS=(sm quickstart lq_S0 lq_S1 lq_Stilde_half lq_V_half lq_V1
       dm_scalar_V dm_fermion_V dm_vector two_body vlq_benchmark)
 dirs=()
 for r in "${RUNS[@]}"; do
-  bkfit evidence "runs/$r.toml" --out "$OUT/$r" --method both --particles 400 --replicas 4
-  dirs+=("$OUT/$r")
+  if [ "${FIT:-1}" != "0" ]; then
+    bkfit fit "runs/$r.toml" --force --no-progress
+  fi
+  bkfit evidence "runs/$r.toml" --method both --particles 400 --replicas 4
+  dirs+=("results/$r")
 done
-bkfit compare "${dirs[@]}" --reference "$OUT/sm" --out "$OUT/table"
+bkfit compare "${dirs[@]}" --reference results/sm --out results/compare_all
