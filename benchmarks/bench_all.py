@@ -1,6 +1,6 @@
 """All of bkfit's speed figures in one run, on this machine, written as JSON.
 
-    python benchmarks/bench_all.py [--json benchmarks/results.json] [--quick]
+    python benchmarks/bench_all.py [--json benchmarks/results.json] [--quick] [--nuts-run RUN]
 
 1. one jitted joint log-likelihood and one value-and-gradient evaluation for the quickstart
    run and for the largest shipped run, next to the time flavio needs for the same
@@ -249,6 +249,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, no large fit")
+    ap.add_argument("--nuts-run", default=None,
+                    help="run file of the large NUTS benchmark (default: the largest shipped run)")
     a = ap.parse_args(argv)
     import jax
     n = 30 if a.quick else 200
@@ -275,8 +277,9 @@ def main(argv=None):
               f"(dim {r['sampled_dimension']:3d}): {r['logL_grad_us']:.0f} us, compile "
               f"{r['compile_logL_grad_s']:.1f} s", flush=True)
     res["nuts"] = [nuts("runs/quickstart.toml")]
-    if big and not a.quick and big != "runs/quickstart.toml":
-        res["nuts"].append(nuts(big))
+    big_fit = a.nuts_run or big
+    if big_fit and not a.quick and big_fit != "runs/quickstart.toml":
+        res["nuts"].append(nuts(big_fit))
     for r in res["nuts"]:
         if "error" in r:
             print(f"[nuts] {r['run']}: FAILED {r['error'][-300:]}")

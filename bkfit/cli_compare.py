@@ -22,6 +22,49 @@ def _atomic_json(obj, path: Path):
     os.replace(tmp, path)
 
 
+def evidence_setup(cfg):
+    """The evidence setup of a run (docs/evidence.md): nuisance sets at their central values
+    and the Belle II workspace nuisances profiled (2 Gauss-Newton steps from the best-fit
+    start), so that the integral runs over the model parameters only.  Modifies ``cfg``."""
+    from .inference.assemble import assemble
+    from .likelihood.pyhf_term import PyhfTerm
+    asm = assemble(cfg)
+    pyhf = [t.name for t in asm.terms if isinstance(t, PyhfTerm)]
+    cfg.nuisances.sets = []
+    cfg.nuisances.parameters = []
+    for n in pyhf:
+        cfg.likelihood.options[n] = {**cfg.likelihood.options.get(n, {}),
+                                     "nuisances": "profile", "profile_iterations": 2,
+                                     "profile_start": "bestfit"}
+    return cfg
+
+
+def sm_same_data(cfg, full_likelihood: bool = False) -> dict:
+    """ln Z of the SM on exactly the likelihood terms of ``cfg`` with the same evidence setup.
+    The SM has no free parameters there, so Z = L at the SM point (no new-physics
+    coefficients): exact, error 0.  This is the reference a Bayes factor of the run needs:
+    evidences of runs with different likelihood terms are normalised on different data and
+    cannot be compared with each other."""
+    from .config import PriorsSection
+    from .inference.assemble import assemble
+    from .inference.evidence import problem_from_assembled
+    import jax.numpy as jnp
+    c = cfg.model_copy(deep=True)
+    c.model = {"name": "sm"}
+    c.priors = PriorsSection()
+    if not full_likelihood:
+        c = evidence_setup(c)
+    asm = assemble(c)
+    prob = problem_from_assembled(asm)
+    if prob.dim == 0:
+        ll = float(prob.loglike_unit(jnp.zeros(0)))
+        note = "SM point, nuisances as in the evidence setup: Z = L (exact)"
+    else:  # --full-likelihood: the nuisances stay latent; not computed here
+        return {"ln_Z": None, "note": "SM reference with latent nuisances: run the SM "
+                "evidence on the same likelihood files"}
+    return {"ln_Z": ll, "ln_Z_err": 0.0, "terms": [t.name for t in asm.terms], "note": note}
+
+
 @click.command("evidence")
 @click.argument("run_file", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False),
@@ -47,18 +90,7 @@ def evidence_cmd(run_file, out, method, seed, particles, replicas, num_live, ful
         cfg = load_run(run_file)
         asm = assemble(cfg)
         if not full_likelihood:
-            # evidence setup (docs/evidence.md): nuisance sets at their central values and
-            # the Belle II workspace nuisances profiled (2 Gauss-Newton steps from the
-            # best-fit start), so that the integral runs over the model parameters only
-            from .likelihood.pyhf_term import PyhfTerm
-            pyhf = [t.name for t in asm.terms if isinstance(t, PyhfTerm)]
-            cfg.nuisances.sets = []
-            cfg.nuisances.parameters = []
-            for n in pyhf:
-                cfg.likelihood.options[n] = {**cfg.likelihood.options.get(n, {}),
-                                             "nuisances": "profile", "profile_iterations": 2,
-                                             "profile_start": "bestfit"}
-            asm = assemble(cfg)
+            asm = assemble(evidence_setup(cfg))
         problem = problem_from_assembled(asm)
     except InputError as e:
         _fail(str(e))
@@ -73,6 +105,10 @@ def evidence_cmd(run_file, out, method, seed, particles, replicas, num_live, ful
                f"dimension(s) ({len(asm.priors)} model parameter(s)); methods "
                f"{', '.join(methods)}", err=True)
     t0 = time.time()
+    try:
+        sm_ref = sm_same_data(load_run(run_file), full_likelihood)
+    except (InputError, NotImplementedError) as e:
+        sm_ref = {"ln_Z": None, "note": f"SM on the same terms could not be evaluated: {e}"}
     res = evidence(problem, methods, seed=seed,
                    nested_opts={"num_live": num_live},
                    smc_opts={"particles": particles, "replicas": replicas})
@@ -93,7 +129,8 @@ def evidence_cmd(run_file, out, method, seed, particles, replicas, num_live, ful
     doc = {"run": cfg.run.name, "model": asm.model.name, "run_file": str(cfg.path),
            "seed": seed, "dimension": problem.dim, "free_parameters": list(asm.priors),
            "priors": problem.description, "latent_sites": [s.name for s in problem.sites],
-           "terms": [t.name for t in asm.terms], "estimates": estimates, "agreement": ag,
+           "terms": [t.name for t in asm.terms], "estimates": estimates,
+           "sm_same_data": sm_ref, "agreement": ag,
            "wall_time_s": time.time() - t0, "versions": versions(),
            "input_checksums": {f: sha256(f) for f in [cfg.path] + asm.input_files}}
     _atomic_json(doc, path)
@@ -103,6 +140,8 @@ def evidence_cmd(run_file, out, method, seed, particles, replicas, num_live, ful
     if ag is not None and not ag["consistent"]:
         click.secho(f"warning: the estimators disagree by {ag['pull']:+.1f} combined sigma",
                     fg="yellow", err=True)
+    if sm_ref.get("ln_Z") is not None:
+        click.echo(f"ln Z (SM, same likelihood terms) = {sm_ref['ln_Z']:.4f} (exact)")
     click.echo(f"wrote {path}")
 
 

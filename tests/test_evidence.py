@@ -251,6 +251,25 @@ def test_cli_evidence_smc_and_compare(tmp_path, repo_root):
     lnb = ev["estimates"]["smc"]["ln_Z"] - ev_sm["estimates"]["smc"]["ln_Z"]
     assert abs(tab.loc["ev_left", "ln_B"] - lnb) < 1e-9
     assert tab.loc["ev_left", "n_free"] == 1 and tab.loc["ev_sm", "n_free"] == 0
+    # the run's own SM on the same terms (stored by `bkfit evidence`) is the SM run's Z
+    assert abs(ev["sm_same_data"]["ln_Z"] - ev_sm["estimates"]["smc"]["ln_Z"]) < 1e-9
+    # a reference on other data (one more likelihood term) is not divided into the run's Z:
+    # the Bayes factor stays the one against the SM on the run's own terms
+    sm2 = tmp_path / "ev_sm2.toml"
+    sm2.write_text(sm.read_text().replace('name = "ev_sm"', 'name = "ev_sm2"').replace(
+        'include = ["belle2_2023_Bp_Knunu_gauss"]',
+        'include = ["belle2_2023_Bp_Knunu_gauss", "babar_2013_Bp_Knunu_limit"]'))
+    out_sm2 = tmp_path / "res_sm2"
+    r = cli(["evidence", str(sm2), "--out", str(out_sm2), "--method", "smc"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    ev_sm2 = json.loads((out_sm2 / "evidence.json").read_text())
+    assert ev_sm2["estimates"]["smc"]["ln_Z"] != pytest.approx(ev_sm["estimates"]["smc"]["ln_Z"])
+    cmp2 = tmp_path / "cmp2"
+    r = cli(["compare", str(out), "--reference", str(out_sm2), "--out", str(cmp2)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    tab2 = pd.read_csv(cmp2 / "compare.csv").set_index("run")
+    assert abs(tab2.loc["ev_left", "ln_B"] - lnb) < 1e-9
+    assert tab2.loc["ev_left", "ln_B_basis"] == "SM, same terms"
 
 
 def test_cli_evidence_refuses_bad_run(tmp_path, repo_root):

@@ -77,6 +77,8 @@ def load_entry(run_dir) -> dict:
     if not e["estimates"]:
         raise InputError("evidence.json holds no estimates", file=str(f))
     e["ln_Z"], e["ln_Z_err"] = combine(e["estimates"])
+    e["terms"] = ev.get("terms")
+    e["ln_Z_sm"] = _sm_same_data(ev, f)
     from .evidence import EvidenceResult, agreement
     e["agreement"] = agreement({k: EvidenceResult(k, v["ln_Z"], v["ln_Z_err"], 0, 0, {})
                                 for k, v in e["estimates"].items()})
@@ -101,6 +103,24 @@ def load_entry(run_dir) -> dict:
             chi2, src = -2 * max(m), "evidence run samples"
     e["chi2_min"], e["chi2_source"] = chi2, src
     return e
+
+
+def _sm_same_data(ev: dict, path: Path):
+    """ln Z of the SM on the run's own likelihood terms (written by `bkfit evidence`; for an
+    older evidence.json computed here from its run file and stored back)."""
+    ref = ev.get("sm_same_data")
+    if ref is None and ev.get("run_file") and Path(ev["run_file"]).exists():
+        from ..cli_compare import sm_same_data
+        from ..config import load_run
+        try:
+            ref = sm_same_data(load_run(ev["run_file"]))
+        except Exception as exc:  # noqa: BLE001 (reported in the table, not fatal)
+            ref = {"ln_Z": None, "note": f"not evaluable: {exc}"}
+        ev["sm_same_data"] = ref
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(ev, indent=1, default=float))
+        tmp.replace(path)
+    return None if ref is None else ref.get("ln_Z")
 
 
 def _fmt(x, err=None, nd=2):
@@ -128,22 +148,38 @@ def compare(run_dirs, reference=None, out=None) -> dict:
     methods = sorted({m for e in entries for m in e["estimates"]})
     rows = []
     for e in entries:
-        lnb = e["ln_Z"] - ref["ln_Z"]
-        err = 0.0 if e is ref else math.hypot(e["ln_Z_err"], ref["ln_Z_err"])
+        # Bayes factor against the SM on the same data: the run's own SM evaluation (exact),
+        # else the reference run if it has exactly the same likelihood terms, else none
+        same = e["terms"] is not None and ref["terms"] is not None and \
+            sorted(e["terms"]) == sorted(ref["terms"])
+        if e["ln_Z_sm"] is not None and e["model"] != "sm":
+            lnb, err, basis = e["ln_Z"] - e["ln_Z_sm"], e["ln_Z_err"], "SM, same terms"
+        elif e is ref:
+            lnb, err, basis = 0.0, 0.0, "reference"
+        elif same:
+            lnb = e["ln_Z"] - ref["ln_Z"]
+            err, basis = math.hypot(e["ln_Z_err"], ref["ln_Z_err"]), f"{ref['run']}"
+        else:
+            lnb, err, basis = float("nan"), float("nan"), "no SM on the same terms"
         row = {"run": e["run"], "model": e["model"], "reference": e is ref,
                "n_free": e["n_free"], "dimension": e["dimension"],
-               "ln_Z": e["ln_Z"], "ln_Z_err": e["ln_Z_err"]}
+               "n_terms": len(e["terms"]) if e["terms"] else None,
+               "ln_Z": e["ln_Z"], "ln_Z_err": e["ln_Z_err"],
+               "ln_Z_SM_same_terms": e["ln_Z_sm"] if e["ln_Z_sm"] is not None
+               else float("nan")}
         for m in methods:
             est = e["estimates"].get(m)
             row[f"ln_Z_{m}"] = est["ln_Z"] if est else float("nan")
             row[f"ln_Z_{m}_err"] = est["ln_Z_err"] if est else float("nan")
-            r = ref["estimates"].get(m)
-            row[f"ln_B_{m}"] = est["ln_Z"] - r["ln_Z"] if est and r else float("nan")
+            base = e["ln_Z_sm"] if (e["ln_Z_sm"] is not None and e["model"] != "sm") else (
+                ref["estimates"].get(m, {}).get("ln_Z") if same else None)
+            row[f"ln_B_{m}"] = est["ln_Z"] - base if est and base is not None else float("nan")
         ag = e["agreement"]
         row["estimators_agree"] = True if ag is None else ag["consistent"]
         row["estimator_pull"] = float("nan") if ag is None else ag["pull"]
-        row["ln_B"], row["ln_B_err"] = lnb, err
-        row["kass_raftery"] = "reference" if e is ref else kass_raftery(lnb)
+        row["ln_B"], row["ln_B_err"], row["ln_B_basis"] = lnb, err, basis
+        row["kass_raftery"] = "reference" if e is ref else (
+            kass_raftery(lnb) if math.isfinite(lnb) else "-")
         row["chi2_min"] = e["chi2_min"] if e["chi2_min"] is not None else float("nan")
         loo = e["loo"] if e["loo"] and "elpd_loo" in e["loo"] else None
         row["elpd_loo"] = loo["elpd_loo"] if loo else float("nan")
@@ -167,23 +203,29 @@ def _write_csv(rows, path):
 
 def _write_md(rows, methods, ref, path):
     L = ["# Model comparison", "",
-         f"Reference: `{ref['run']}` (model `{ref['model']}`).  B = Z_model / Z_reference; "
+         f"Reference: `{ref['run']}` (model `{ref['model']}`).  B = Z_model / Z_SM on the "
+         "same likelihood terms; "
          "wording on 2 ln B after Kass & Raftery, JASA 90 (1995) 773: 0-2 not worth more than "
          "a bare mention, 2-6 positive, 6-10 strong, >10 very strong.  Bayes factors depend "
          "on the prior widths (docs/evidence.md).", ""]
-    head = ["run", "model", "free", "dim"] + [f"ln Z ({m})" for m in methods] + \
-        ["agree", "ln B", "2 ln B", "Kass-Raftery", "χ²_min", "elpd_loo"]
+    head = ["run", "model", "free", "terms"] + [f"ln Z ({m})" for m in methods] + \
+        ["agree", "ln Z (SM, same terms)", "ln B vs SM", "2 ln B", "Kass-Raftery", "χ²_min",
+         "elpd_loo"]
     L += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [f"`{r['run']}`" + (" (ref)" if r["reference"] else ""), f"`{r['model']}`",
-                 str(r["n_free"]), str(r["dimension"])]
+                 str(r["n_free"]), str(r["n_terms"] or "-")]
         cells += [_fmt(r[f"ln_Z_{m}"], r[f"ln_Z_{m}_err"]) for m in methods]
         cells += ["yes" if r["estimators_agree"] else f"**NO** ({r['estimator_pull']:+.1f}σ)",
+                  _fmt(r["ln_Z_SM_same_terms"]),
                   _fmt(r["ln_B"], r["ln_B_err"]), _fmt(2 * r["ln_B"]), r["kass_raftery"],
                   _fmt(r["chi2_min"]), _fmt(r["elpd_loo"], r["elpd_loo_se"])]
         L.append("| " + " | ".join(cells) + " |")
-    L += ["", "- ln Z combines the estimators (inverse-variance mean); ln B error: both runs' "
-          "errors in quadrature.", "- agree: |difference| <= 3 combined σ (or < 0.1).",
+    L += ["", "- ln Z combines the estimators (inverse-variance mean).",
+          "- ln B vs SM: against the SM evaluated on exactly the run's likelihood terms with the "
+          "same evidence setup (Z_SM = L at the SM point, exact); evidences of runs with "
+          "different likelihood terms are normalised on different data and are never divided "
+          "by each other.  The reference run is used only when its terms are the same.", "- agree: |difference| <= 3 combined σ (or < 0.1).",
           "- χ²_min = -2 max ln L (normalised likelihood densities, so offsets between runs with "
           "different likelihood terms are meaningless).",
           "- elpd_loo: PSIS-LOO (arviz) with the likelihood terms as the left-out units; "
@@ -205,13 +247,15 @@ def _plot(rows, methods, path):
     ref = next(r for r in rows if r["reference"])
     for j, m in enumerate(methods):
         x = [r[f"ln_B_{m}"] for r in rows]
-        ex = [0.0 if r["reference"] else math.hypot(r[f"ln_Z_{m}_err"], ref[f"ln_Z_{m}_err"])
+        ex = [0.0 if r["reference"] else (r[f"ln_Z_{m}_err"] if r["ln_B_basis"] ==
+              "SM, same terms" else math.hypot(r[f"ln_Z_{m}_err"], ref[f"ln_Z_{m}_err"]))
               for r in rows]
+        ex = [v if math.isfinite(v) else 0.0 for v in ex]
         ax.errorbar(x, y + (j - (len(methods) - 1) / 2) * 0.15, xerr=ex, fmt="os"[j % 2],
                     label=m, capsize=3)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(y, [r["run"] + (" (ref)" if r["reference"] else "") for r in rows])
-    ax.set_xlabel("ln B vs reference (shaded: |2 ln B| < 2, 6, 10, Kass & Raftery 1995)")
+    ax.set_xlabel("ln B vs the SM on the same data (shaded: |2 ln B| < 2, 6, 10, Kass & Raftery 1995)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
