@@ -98,6 +98,8 @@ def test_tau_CL_with_full_belle2_likelihood_reproduces_the_measured_BR(tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     br = az.from_netcdf(out / "posterior.nc").posterior_predictive[
         "obs::BR(B+->Knunu)"].values.ravel()
+    print(f"tau C_L fit: BR(B+->Knunu) = {br.mean():.3e} +- {br.std():.3e}, 68 % "
+          f"[{np.percentile(br, 16):.3e}, {np.percentile(br, 84):.3e}]")
     assert abs(br.mean() - BELLE2_BR) < 0.35e-5, (br.mean(), br.std())
     assert br.std() == pytest.approx(BELLE2_ERR, rel=0.3), br.std()
     # posterior-predictive figures from the finished run
