@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import yaml
@@ -71,14 +72,20 @@ def _rk4(a, lm, t0, t1, nf, steps):
         return (-a_ * a_ * (b0 + a_ * (b1 + a_ * b2)), -a_ * (g0 + a_ * (g1 + a_ * g2)))
 
     h = (t1 - t0) / steps
-    for _ in range(steps):
+
+    def step(_, c):   # a rolled loop: the traced program stays small (RK4 unrolled 24x per
+        a, lm = c     # segment made tracing the R(D) observables take most of a fit's compile)
         k1a, k1m = f(a)
         k2a, k2m = f(a + 0.5 * h * k1a)
         k3a, k3m = f(a + 0.5 * h * k2a)
         k4a, k4m = f(a + h * k3a)
-        a = a + h * (k1a + 2 * k2a + 2 * k3a + k4a) / 6.0
-        lm = lm + h * (k1m + 2 * k2m + 2 * k3m + k4m) / 6.0
-    return a, lm
+        return (a + h * (k1a + 2 * k2a + 2 * k3a + k4a) / 6.0,
+                lm + h * (k1m + 2 * k2m + 2 * k3m + k4m) / 6.0)
+
+    dt = jnp.result_type(float)
+    a, lm, h = jnp.asarray(a, dt), jnp.asarray(lm, dt), jnp.asarray(h, dt)
+    a, lm = jnp.broadcast_arrays(a, lm) if jnp.ndim(a) != jnp.ndim(lm) else (a, lm)
+    return jax.lax.fori_loop(0, steps, step, (a, lm))
 
 
 def _t(mu):
