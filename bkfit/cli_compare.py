@@ -22,13 +22,14 @@ def _atomic_json(obj, path: Path):
     os.replace(tmp, path)
 
 
-def evidence_setup(cfg):
+def evidence_setup(cfg, asm=None):
     """The evidence setup of a run (docs/evidence.md): nuisance sets at their central values
     and the Belle II workspace nuisances profiled (2 Gauss-Newton steps from the best-fit
-    start), so that the integral runs over the model parameters only.  Modifies ``cfg``."""
+    start), so that the integral runs over the model parameters only.  Modifies ``cfg``;
+    ``asm``: the run already assembled (to find its pyhf terms), else assembled here."""
     from .inference.assemble import assemble
     from .likelihood.pyhf_term import PyhfTerm
-    asm = assemble(cfg)
+    asm = asm if asm is not None else assemble(cfg)
     pyhf = [t.name for t in asm.terms if isinstance(t, PyhfTerm)]
     cfg.nuisances.sets = []
     cfg.nuisances.parameters = []
@@ -90,7 +91,7 @@ def evidence_cmd(run_file, out, method, seed, particles, replicas, num_live, ful
         cfg = load_run(run_file)
         asm = assemble(cfg)
         if not full_likelihood:
-            asm = assemble(evidence_setup(cfg))
+            asm = assemble(evidence_setup(cfg, asm))
         problem = problem_from_assembled(asm)
     except InputError as e:
         _fail(str(e))

@@ -84,7 +84,7 @@ def _rk4(a, lm, t0, t1, nf, steps):
 
     dt = jnp.result_type(float)
     a, lm, h = jnp.asarray(a, dt), jnp.asarray(lm, dt), jnp.asarray(h, dt)
-    a, lm = jnp.broadcast_arrays(a, lm) if jnp.ndim(a) != jnp.ndim(lm) else (a, lm)
+    a, lm = jnp.broadcast_arrays(a, lm)   # the loop carry keeps one shape
     return jax.lax.fori_loop(0, steps, step, (a, lm))
 
 
