@@ -80,25 +80,32 @@ def term_logliks(asm):
 
 def check(asm, n: int = 10_000, seed: int = 0, batch: int = 64) -> HealthReport:
     """Evaluate every term and the gradient of the total at n prior draws."""
-    prior = Predictive(lambda: asm.numpyro_model(record=False), num_samples=n)
+    prior = Predictive(lambda: asm.numpyro_model(record=False, likelihood=False),
+                       num_samples=n)
     draws = prior(jax.random.PRNGKey(seed))
     draws = {k: v for k, v in draws.items() if not k.startswith("factor::")}
     f = term_logliks(asm)
 
     def one(x):
-        tot = lambda y: jnp.sum(f(y))  # noqa: E731
-        vals = f(x)
-        g = jax.grad(tot)(x)
+        def tot(y):
+            v = f(y)
+            return jnp.sum(v), v
+        (_, vals), g = jax.value_and_grad(tot, has_aux=True)(x)
         gfin = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(g)]))
         return vals, gfin
 
+    # one compiled batch shape: the last batch is padded with repeats of the first draws
+    # (their results are dropped), so the vmapped function is compiled exactly once
     fb = jax.jit(jax.vmap(one))
+    batch = max(1, min(batch, n))
     vals, gfin = [], []
     for i in range(0, n, batch):
-        xb = {k: v[i:i + batch] for k, v in draws.items()}
+        idx = np.arange(i, i + batch) % n
+        xb = {k: v[idx] for k, v in draws.items()}
         v, g = fb(xb)
-        vals.append(np.asarray(v))
-        gfin.append(np.asarray(g))
+        keep = min(batch, n - i)
+        vals.append(np.asarray(v)[:keep])
+        gfin.append(np.asarray(g)[:keep])
     vals = np.concatenate(vals)
     gfin = np.concatenate(gfin)
     names = [t.name for t in asm.terms]
