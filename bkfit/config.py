@@ -33,6 +33,7 @@ Schema (every table and key is checked; unknown keys are errors)::
     chain_method = "sequential"    # sequential | parallel | vectorized
     max_tree_depth = 10
     chunk_size = 0                 # >0: sample in chunks, saving progress after each
+    dense_mass = false             # true, or blocks of sites: [["m_X", "log10_Lambda"]]
 
     [report]
     observables = ["BR(B+->Knunu)", "Rnunu(B+->K)"]   # extra observables to record
@@ -92,7 +93,10 @@ class SamplerSection(_S):
     chain_method: Literal["sequential", "parallel", "vectorized"] = "sequential"
     max_tree_depth: TomlInt = Field(default=10, ge=1, le=15, description="1 ... 15")
     chunk_size: TomlInt = Field(default=0, ge=0, description="0 (no chunks) or a positive integer")
-    dense_mass: bool = False
+    dense_mass: bool | list[list[str]] = Field(
+        default=False, description="true, false, or groups of sampled sites, e.g. "
+        "[[\"m_X\", \"log10_Lambda\"]] (a dense mass-matrix block per group, diagonal "
+        "elsewhere)")
 
 
 class ReportSection(_S):

@@ -94,7 +94,9 @@ class Assembled:
             cache[record] = jax.jit(lambda th, nz, nu: self.core(th, nz, nu, record))
         return cache[record]
 
-    def numpyro_model(self, record: bool = True):
+    def numpyro_model(self, record: bool = True, likelihood: bool = True):
+        """The run as a numpyro model; ``likelihood=False`` gives the prior alone (every
+        sampled site, no likelihood factor: cheap prior draws without tracing the terms)."""
         theta = {p: numpyro.sample(p, d) for p, d in self.priors.items()}
         nz = {}
         for b in self.blocks:
@@ -102,6 +104,8 @@ class Assembled:
                 b.site, dist.Normal(jnp.zeros(len(b.names)), 1.0).to_event(1))
         nuis = [{n: numpyro.sample(n, d) for n, d in term.nuisance_priors().items()}
                 for term in self.terms]
+        if not likelihood:
+            return
         lls, rec = self._jitted_core(record)(theta, nz, nuis)
         for term, ll in zip(self.terms, lls):
             numpyro.factor(f"factor::{term.name}", ll)
@@ -122,6 +126,31 @@ def _model_error(e: Exception, cfg: RunConfig) -> InputError:
     elif "unknown model" in msg:
         fld = "model.name"
     return InputError(msg, file=cfg.path, field=fld)
+
+
+def _check_dense_mass(cfg: RunConfig, params, block_sites, terms):
+    """[sampler] dense_mass groups may name model parameters, nuisance blocks
+    ('nuis::ff_BK') and the sites of the likelihood terms' own nuisances, each at most once."""
+    dm = cfg.sampler.dense_mass
+    if isinstance(dm, bool):
+        return
+    sites = list(params) + list(block_sites)
+    for t in terms:
+        sites += list(t.nuisance_priors())
+    seen = set()
+    for i, group in enumerate(dm):
+        if not group:
+            raise InputError("an empty group; give at least one site per group",
+                             file=cfg.path, field=f"sampler.dense_mass[{i}]")
+        for name in group:
+            if name not in sites:
+                raise InputError(f"'{name}' is not a sampled site of this run."
+                                 f"{did_you_mean(name, sites)} Sampled sites: {sites}",
+                                 file=cfg.path, field=f"sampler.dense_mass[{i}]")
+            if name in seen:
+                raise InputError(f"'{name}' appears in more than one group",
+                                 file=cfg.path, field=f"sampler.dense_mass[{i}]")
+            seen.add(name)
 
 
 def assemble(cfg: RunConfig) -> Assembled:
@@ -218,6 +247,7 @@ def assemble(cfg: RunConfig) -> Assembled:
             report.append(obsreg.parse_obs_key(o))
         except (obsreg.UnknownObservable, ValueError) as e:
             raise InputError(str(e.args[0]), file=cfg.path, field="report.observables") from None
+    _check_dense_mass(cfg, list(priors), [b.site for b in blocks], terms)
     input_files = [str(f) for f in files] + ([str(ppath)] if ppath else [])
     return Assembled(cfg, model, priors, prior_text, terms, blocks, dict(db.central),
                      requests, keys, term_keys, report, input_files)

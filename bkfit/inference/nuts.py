@@ -34,7 +34,7 @@ class SamplerSettings:
     chain_method: str = "sequential"
     max_tree_depth: int = 10
     chunk_size: int = 0
-    dense_mass: bool = False
+    dense_mass: bool | list = False       # or groups of site names (dense blocks)
     progress_bar: bool = True
 
 
@@ -63,7 +63,8 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
     ckpt_path = workdir / "checkpoint.pkl"
     kernel = NUTS(model_fn, target_accept_prob=settings.target_accept,
                   max_tree_depth=settings.max_tree_depth, init_strategy=init_to_median(),
-                  dense_mass=settings.dense_mass)
+                  dense_mass=settings.dense_mass if isinstance(settings.dense_mass, bool)
+                  else [tuple(g) for g in settings.dense_mass])
     chunk = settings.chunk_size or settings.num_samples
     chunk = min(chunk, settings.num_samples)
     mcmc = MCMC(kernel, num_warmup=settings.num_warmup, num_samples=chunk,
@@ -104,7 +105,8 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
 
 def _settings_key(s: SamplerSettings):
     return (s.chains, s.num_warmup, s.num_samples, s.seed, s.target_accept, s.chain_method,
-            s.max_tree_depth, s.chunk_size, s.dense_mass)
+            s.max_tree_depth, s.chunk_size,
+            s.dense_mass if isinstance(s.dense_mass, bool) else tuple(map(tuple, s.dense_mass)))
 
 
 def finalize_dir(partial: Path, out: Path, force: bool):
