@@ -83,7 +83,6 @@ def check(asm, n: int = 10_000, seed: int = 0, batch: int = 64) -> HealthReport:
     prior = Predictive(lambda: asm.numpyro_model(record=False, likelihood=False),
                        num_samples=n)
     draws = prior(jax.random.PRNGKey(seed))
-    draws = {k: v for k, v in draws.items() if not k.startswith("factor::")}
     f = term_logliks(asm)
 
     def one(x):
