@@ -77,6 +77,9 @@ from jax.scipy.special import ndtr
 from .bsnunu import MODES
 from .common import integrate_endpoint, kallen_pos, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
+from .invisible_gram import dark_slots, hadronic_slots
+from .invisible_gram import msq as gram_msq
+from .invisible_gram import table as gram_table
 from .invisible_hooks import CONTRIBUTIONS, points_for_bins
 
 # --------------------------------------------------------------------------- Dirac algebra
@@ -229,23 +232,16 @@ def _tensor_EB(d):
 def msq_averaged(had, ops):
     """<sum |M|^2> for ops = [(Gamma, C, dark)] (dark: (nc,) for S/P, (nc, 4) for V/A,
     (nc, 4, 4) for T/T5; contravariant components, one pair orientation, nc dark spin
-    configurations)."""
+    configurations).  The explicit-amplitude reference: the likelihood path uses the
+    equivalent contraction with tabulated dark Gram matrices (``invisible_gram``)."""
     j0h, j0d, j1h, j1d = [], [], [], []
     for Q, C, d in ops:
-        if Q in ("S", "P"):
-            j0h.append(C * had[Q])
-            j0d.append(d)
-        elif Q in ("V", "A"):
-            h0, hv = had[Q]
-            j0h.append(C * h0)
-            j0d.append(d[:, 0])
-            j1h.append(-C * hv)
-            j1d.append(d[:, 1:])
-        else:
-            hE, hB = had[Q]
-            dE, dB = _tensor_EB(d)
-            j1h += [-2.0 * C * hE, 2.0 * C * hB]
-            j1d += [dE, dB]
+        h0, h1 = hadronic_slots(Q, C, had)
+        d0, d1 = dark_slots(Q, d, _tensor_EB)
+        j0h += h0
+        j0d += d0
+        j1h += h1
+        j1d += d1
     out = 0.0
     if j0h:
         h = jnp.stack(j0h, axis=1)                       # (eta, s)
@@ -291,15 +287,42 @@ class _PairFamily:
         """[(Gamma, C, dark)] and the factor (identical particles, Majorana) on |M|^2."""
         raise NotImplementedError
 
-    def _dbr(self, mode, q2, coeffs, par):
+    # operator keys in the order of ``dark_ops``, and the flags that select the field type
+    op_keys: tuple = ()
+    flag_keys: tuple = ()
+
+    def flag_values(self, coeffs) -> tuple:
+        return tuple(bool(coeffs.get(k, False)) for k in self.flag_keys)
+
+    def couplings(self, coeffs, m) -> dict:
+        """{operator key: coefficient multiplying its dark structure} for present keys."""
+        return {k: coeffs[k] for k in self.op_keys if k in coeffs}
+
+    def _mask(self, mode, q2, m, par, val):
+        inside = (q2 > 4.0 * m * m) & (q2 < q2max(mode, par))
+        return jnp.where(inside, val, 0.0)
+
+    def _dbr_reference(self, mode, q2, coeffs, par):
+        """dBR/dq2 from the explicit amplitudes (the reference of the tests)."""
         m = coeffs.get(self.mass_key, 0.0)
         ops, factor = self.dark_ops(q2, m, coeffs)
         if not ops:
             return jnp.zeros_like(jnp.asarray(q2, dtype=float))
         had = hadronic(mode, q2, par)
         val = factor * msq_averaged(had, ops) * _prefactor(mode, q2, m, par)
-        inside = (q2 > 4.0 * m * m) & (q2 < q2max(mode, par))
-        return jnp.where(inside, val, 0.0)
+        return self._mask(mode, q2, m, par, val)
+
+    def _dbr(self, mode, q2, coeffs, par):
+        """dBR/dq2 from the tabulated dark Gram matrices (``invisible_gram``)."""
+        m = coeffs.get(self.mass_key, 0.0)
+        tab = gram_table(self, self.flag_values(coeffs))
+        cpl = {k: c for k, c in self.couplings(coeffs, m).items() if k in tab.keys}
+        if not cpl:
+            return jnp.zeros_like(jnp.asarray(q2, dtype=float))
+        had = hadronic(mode, q2, par)
+        E = 0.5 * jnp.sqrt(_safe_q2(q2))
+        val = gram_msq(tab, had, cpl, E, m) * _prefactor(mode, q2, m, par)
+        return self._mask(mode, q2, m, par, val)
 
     def diff(self, mode, q2, coeffs, par):
         if not self.active(coeffs):
@@ -332,6 +355,8 @@ SCALAR_KEYS = {"CS_bsphiphi": "S", "CP_bsphiphi": "P", "CV_bsphiphi": "V", "CA_b
 class ScalarPair(_PairFamily):
     mass_key = "m_phi"
     tag = "phiphi"
+    op_keys = tuple(SCALAR_KEYS)
+    flag_keys = ("phi_real",)
 
     def active(self, coeffs):
         return any(k in coeffs for k in SCALAR_KEYS)
@@ -397,6 +422,8 @@ def _dark_gamma(D):
 class FermionPair(_PairFamily):
     mass_key = "m_chi"
     tag = "chichi"
+    op_keys = tuple(FERMION_OPS)
+    flag_keys = ("chi_majorana",)
 
     def active(self, coeffs):
         return any(k in coeffs for k in FERMION_OPS)
@@ -458,6 +485,17 @@ def _vector_dark(op, ka, ea, kb, eb):
 class VectorPair(_PairFamily):
     mass_key = "m_X"
     tag = "XX"
+    op_keys = tuple(vector_keys(op)[1] for op in VECTOR_OPS)
+    flag_keys = ("X_real",)
+
+    def couplings(self, coeffs, m):
+        """{Chat key: Chat} (a full-C key enters as C / m^n, see ``chat``)."""
+        out = {}
+        for op in VECTOR_OPS:
+            c = self.chat(op, coeffs, m)
+            if c is not None:
+                out[vector_keys(op)[1]] = c
+        return out
 
     def active(self, coeffs):
         return any(k in coeffs for op in VECTOR_OPS for k in vector_keys(op))
@@ -526,6 +564,11 @@ class VectorPair(_PairFamily):
                 d = 0.5 * (d + amp(op, k2, A2, k1, A1, n2, n1, True))
             ops.append((Q, C, d.astype(complex)))
         return ops, (0.5 if real else 1.0)
+
+
+# quark Gamma of every pair-family operator key (the hadronic side of the Gram contraction)
+OP_GAMMA = {**SCALAR_KEYS, **{k: Q for k, (Q, _) in FERMION_OPS.items()},
+            **{vector_keys(op)[1]: Q for op, (Q, _, _) in VECTOR_OPS.items()}}
 
 
 # --------------------------------------------------------------------------- two-body X
