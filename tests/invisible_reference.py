@@ -7,6 +7,12 @@ BSZ/flavio, built from bkfit.physics.formfactors values) with the dark structure
 explicit Dirac-representation spinors (fermions; Majorana through v = C ubar^T and both Wick
 contractions) or explicit polarisation-vector sums -g + k k / m^2 (K*, X); the t integral is
 a Gauss-Legendre sum and dGamma/dq^2 = S/(256 pi^3 m_B^3) int dt sum|M|^2.
+
+The scalar- and vector-pair dark factors are NOT momentum-space vertex rules: each operator
+is coded as written in the Lagrangian (fields as functions of x), the fields are replaced by
+the plane waves of the outgoing particles and the derivatives are finite differences in x
+(see "scalar / vector dark currents" below), so a sign or factor in a Feynman rule cannot be
+shared with bkfit/physics/invisible.py.
 """
 from __future__ import annotations
 
@@ -233,31 +239,152 @@ def fermion_bilinear(D, ka, sa, kb, sb, m):
     return np.einsum("i,...ij,j->...", ub, DGAM[D], v)
 
 
-def vector_dark(op, ka, ea, kb, eb):
-    """Dark structure (upper indices) of the seed's eq. (18) operators for particle (ka, ea)
-    and antiparticle (kb, eb); ea, eb are the conjugated polarisation vectors."""
-    q = ka + kb
-    if op == "S":
-        return mdot(ea, eb)
-    if op == "T1":
-        return 0.5j * (np.outer(ea, eb) - np.outer(eb, ea))
-    if op == "T2":
-        return 0.5 * (np.outer(ea, eb) - np.outer(eb, ea))
-    if op == "V2":       # d_nu(X^mu+ X^nu + X^nu+ X^mu) -> i q_nu(...)
-        return 1j * (ea * mdot(q, eb) + eb * mdot(q, ea))
-    if op == "V3":       # X+_rho d<->_nu X_sigma eps -> i (kb - ka)_nu
-        return 1j * eps3(kb - ka, ea, eb)
-    if op == "V4":       # X+_nu i d<->^mu X^nu -> (ka - kb)^mu (ea.eb)
-        return (ka - kb) * mdot(ea, eb)
-    if op == "V5":       # i d_nu(X^mu+ X^nu - X^nu+ X^mu) -> -q_nu(...)
-        return -(ea * mdot(q, eb) - eb * mdot(q, ea))
-    if op == "V6":
-        return -eps3(q, ea, eb)
-    raise KeyError(op)
+# ------------------------------------------------------------------ scalar / vector dark currents
+# The dark factor of every scalar- and vector-pair operator is evaluated from the operator AS
+# WRITTEN in the seed (its eq. (18) for X, the slides' O_S, O_V for phi; docs/invisible.md),
+# not from a momentum-space Feynman rule.  The dark fields are functions of the space-time
+# point x; the contractions with the outgoing dark particles replace them by plane waves
+#     complex field:  phi^dag(x) -> e^{i k1.x}             phi(x) -> e^{i k2.x}
+#                     X^dag_mu(x) -> e1*_mu e^{i k1.x}     X_mu(x) -> e2*_mu e^{i k2.x}
+# (the daggered field creates the particle, momentum k1; the other one the antiparticle, k2),
+#     real field:     the one field -> the sum of both waves; only the part bilinear in
+#                     (wave 1, wave 2) survives (both Wick contractions), times the 1/2 of
+#                     L = 1/2 C O;
+# derivatives are taken NUMERICALLY in x (5-point central differences of the wave functions,
+# step 1e-3 GeV^-1, relative error ~ (k h)^4/30 < 1e-11), products are differentiated as
+# products (total derivatives of V2, V5, V6), indices are raised with the metric, and the
+# matrix element is the operator's value at x = 0.  So the signs of i d<->, of the total
+# derivatives and of the eps contractions follow from the Lagrangian and not from a rule
+# typed in by hand.  Fields carry a leading batch axis over the polarisation basis.
+_X0 = np.zeros(4)
+_STEP = 1e-3
 
 
-VECTOR_QUARK = {"S": "S", "T1": "T", "T2": "T5", "V2": "V", "V3": "V", "V4": "V", "V5": "V",
-                "V6": "V"}
+def up(v):
+    """raise the last index(es) of lower-index components (MET is its own inverse)."""
+    return np.einsum("mn,...n->...m", MET, v)
+
+
+def wave(k, pol=None):
+    """Plane wave x -> pol_mu e^{i k.x} (pol: lower-index components (..., 4)); a scalar wave
+    if pol is None.  k.x = k^0 x^0 - k.x with x the contravariant coordinates."""
+    kl = low(np.asarray(k, dtype=float))
+
+    def f(x):
+        ph = np.exp(1j * np.dot(kl, x))
+        return ph if pol is None else pol * ph
+    return f
+
+
+def field_sum(f, g):
+    return lambda x: f(x) + g(x)
+
+
+def d_dx(f, mu):
+    """x -> d f / d x^mu (= d_mu f, lower index) by a 5-point central difference."""
+    e = np.eye(4)[mu] * _STEP
+
+    def df(x):
+        return (8.0 * (f(x + e) - f(x - e)) - (f(x + 2 * e) - f(x - 2 * e))) / (12.0 * _STEP)
+    return df
+
+
+def gradient(f):
+    """x -> d_mu f with the derivative index appended last."""
+    return lambda x: np.stack([d_dx(f, mu)(x) for mu in range(4)], axis=-1)
+
+
+def _outer(a, b):
+    return np.einsum("...m,...n->...mn", a, b)
+
+
+# Each function: (Fdag, F) -> dark factor at x = 0, with the index placement of the operator
+# (Fdag takes the place of the daggered field).  Comments: the operator as written.
+def _phi_density(Fd, F):                 # phi^dag phi
+    return Fd(_X0) * F(_X0)
+
+
+def _phi_current(Fd, F):                 # phi^dag i d<->_mu phi
+    # = i (phi^dag d_mu phi - (d_mu phi^dag) phi)
+    return 1j * (Fd(_X0) * gradient(F)(_X0) - gradient(Fd)(_X0) * F(_X0))      # lower mu
+
+
+def _X_S(Fd, F):                         # X^dag_mu X^mu
+    return np.einsum("...m,...m->...", Fd(_X0), up(F(_X0)))
+
+
+def _X_antisym(Fd, F):                   # X^dag_mu X_nu - X^dag_nu X_mu   (lower mu nu)
+    t = _outer(Fd(_X0), F(_X0))
+    return t - np.swapaxes(t, -1, -2)
+
+
+def _X_T1(Fd, F):                        # i/2 (X^dag_mu X_nu - X^dag_nu X_mu)
+    return 0.5j * _X_antisym(Fd, F)
+
+
+def _X_T2(Fd, F):                        # 1/2 (X^dag_mu X_nu - X^dag_nu X_mu)
+    return 0.5 * _X_antisym(Fd, F)
+
+
+def _X_V2(Fd, F):                        # d_nu (X^{mu dag} X^nu + X^{nu dag} X^mu)   (upper mu)
+    def P(x):                            # P^{mu nu}
+        t = _outer(up(Fd(x)), up(F(x)))
+        return t + np.swapaxes(t, -1, -2)
+    return np.einsum("...mnn->...m", gradient(P)(_X0))
+
+
+def _X_V3(Fd, F):                        # eps^{mu nu rho sigma} X^dag_rho d<->_nu X_sigma
+    a, b = Fd(_X0), F(_X0)
+    ga, gb = gradient(Fd)(_X0), gradient(F)(_X0)          # [..., sigma, nu] = d_nu X_sigma
+    return (np.einsum("mnrs,...r,...sn->...m", EPS, a, gb)
+            - np.einsum("mnrs,...rn,...s->...m", EPS, ga, b))
+
+
+def _X_V4(Fd, F):                        # X^dag_nu i d<->^mu X^nu
+    a, b = Fd(_X0), F(_X0)
+    ga, gb = gradient(Fd)(_X0), gradient(F)(_X0)          # [..., beta, alpha] = d_alpha X_beta
+    t1 = np.einsum("...n,ma,nb,...ba->...m", a, MET, MET, gb)   # X^dag_nu d^mu X^nu
+    t2 = np.einsum("ma,...na,nb,...b->...m", MET, ga, MET, b)   # (d^mu X^dag_nu) X^nu
+    return 1j * (t1 - t2)
+
+
+def _X_V5(Fd, F):                        # i d_nu (X^{mu dag} X^nu - X^{nu dag} X^mu)
+    def P(x):
+        t = _outer(up(Fd(x)), up(F(x)))
+        return t - np.swapaxes(t, -1, -2)
+    return 1j * np.einsum("...mnn->...m", gradient(P)(_X0))
+
+
+def _X_V6(Fd, F):                        # i d_nu (X^dag_rho X_sigma) eps^{mu nu rho sigma}
+    def P(x):
+        return _outer(Fd(x), F(x))       # lower rho sigma
+    return 1j * np.einsum("mnrs,...rsn->...m", EPS, gradient(P)(_X0))
+
+
+# name: (quark bilinear, dark factor, placement of the dark factor's free indices: none, one
+# lower, two lower, upper); the quark bilinears carry the opposite placement.
+SCALAR_OPERATORS = {"S": ("S", _phi_density, "none"), "P": ("P", _phi_density, "none"),
+                    "V": ("V", _phi_current, "lower1"), "A": ("A", _phi_current, "lower1")}
+VECTOR_OPERATORS = {"S": ("S", _X_S, "none"), "T1": ("T", _X_T1, "lower2"),
+                    "T2": ("T5", _X_T2, "lower2"), "V2": ("V", _X_V2, "upper"),
+                    "V3": ("V", _X_V3, "upper"), "V4": ("V", _X_V4, "upper"),
+                    "V5": ("V", _X_V5, "upper"), "V6": ("V", _X_V6, "upper")}
+
+
+def dark_factor(table, name, w1, w2, real):
+    """(quark Gamma, dark factor with UPPER indices) for waves w1 (particle), w2
+    (antiparticle); real: L = 1/2 C O with one field carrying both waves."""
+    Q, fn, place = table[name]
+    if real:
+        both = field_sum(w1, w2)
+        d = 0.5 * (fn(both, both) - fn(w1, w1) - fn(w2, w2))
+    else:
+        d = fn(w1, w2)
+    if place == "lower1":
+        d = up(d)
+    elif place == "lower2":
+        d = np.einsum("ma,nb,...ab->...mn", MET, MET, d)
+    return Q, d
 
 
 # ------------------------------------------------------------------ |M|^2 at one point
@@ -270,56 +397,45 @@ def msq_point(family, ops, kind, p, k, k1, k2, m, ff, mB, mM, mb, ms, variant=No
     E4 = np.eye(4)
     metas = list(range(4)) if kind == "V" else [None]
 
-    def hadronic(Q, a):
-        e = E4[a] if a is not None else None
-        return had.get(Q, e)
-
     Hcache = {}
 
     def H(Q, a):
         if (Q, a) not in Hcache:
-            Hcache[(Q, a)] = hadronic(Q, a)
+            Hcache[(Q, a)] = had.get(Q, E4[a] if a is not None else None)
         return Hcache[(Q, a)]
 
-    # amplitude as array over meson basis index a and dark configurations
+    # dark factors for all dark configurations at once: {name: (Q, array[conf, ...])}
+    dark = {}
     if family == "phi":
         confs = [()]
-
-        def dark(name, conf):
-            Q = name
-            if Q in ("S", "P"):
-                d12 = d21 = 1.0
-            else:
-                d12, d21 = k1 - k2, k2 - k1
-            return Q, (0.5 * (d12 + d21) if variant == "real" else d12)
+        for name in ops:
+            Q, d = dark_factor(SCALAR_OPERATORS, name, wave(k1), wave(k2), variant == "real")
+            dark[name] = (Q, np.asarray(d)[None])
     elif family == "chi":
         confs = list(itertools.product(range(2), range(2)))
-
-        def dark(name, conf):
+        for name in ops:
             Q, D = (name[0], name[1:])
-            s1, s2 = conf
-            d = fermion_bilinear(D, k1, s1, k2, s2, m)
-            if variant == "majorana":
-                d = d - fermion_bilinear(D, k2, s2, k1, s1, m)
-            return Q, d
+            ds = []
+            for s1, s2 in confs:
+                d = fermion_bilinear(D, k1, s1, k2, s2, m)
+                if variant == "majorana":
+                    d = d - fermion_bilinear(D, k2, s2, k1, s1, m)
+                ds.append(d)
+            dark[name] = (Q, np.asarray(ds))
     else:
         confs = list(itertools.product(range(4), range(4)))
-
-        def dark(name, conf):
-            a1, a2 = conf
-            d = vector_dark(name, k1, E4[a1], k2, E4[a2])
-            if variant == "real":
-                d = 0.5 * (d + vector_dark(name, k2, E4[a2], k1, E4[a1]))
-            return VECTOR_QUARK[name], d
+        # polarisation basis: e*^mu = unit vector a (upper components), lowered for the field
+        pol1 = low(E4[[a for a, _ in confs]])
+        pol2 = low(E4[[b for _, b in confs]])
+        for name in ops:
+            dark[name] = dark_factor(VECTOR_OPERATORS, name, wave(k1, pol1), wave(k2, pol2),
+                                     variant == "real")
 
     amps = np.zeros((len(metas), len(confs)), complex)
     for i, a in enumerate(metas):
-        for j, conf in enumerate(confs):
-            tot = 0j
-            for name, C in ops.items():
-                Q, d = dark(name, conf)
-                tot += C * contract(Q, H(Q, a), d)
-            amps[i, j] = tot
+        for j in range(len(confs)):
+            amps[i, j] = sum(C * contract(dark[name][0], H(dark[name][0], a), dark[name][1][j])
+                             for name, C in ops.items())
     # polarisation sums
     Pm = polsum(k, mM) if kind == "V" else np.ones((1, 1))
     if family == "X":
