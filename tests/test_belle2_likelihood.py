@@ -294,7 +294,12 @@ def test_sm_spectrum_from_bkfit_close_to_one(term_rw, par):
     assert np.sum(spec["dBdq2"] * np.diff(spec["edges"])) == pytest.approx(float(jnp.sum(bins)))
 
 
-def test_gradients_finite_including_zero_signal(term_rw):
+def test_gradients_vs_finite_differences_including_zero_signal(term_rw):
+    """Gradient of the reweighted term w.r.t. the nuisances (every 7th of the 48 alpha and 180
+    gamma, step 1e-4) and w.r.t. single spectrum bins (every 9th, step 1e-3 relative) against
+    central differences, 1e-5 relative (measured < 3e-8 and < 2e-6), at 0, 1 and 5 x the
+    reference spectrum; along the reference spectrum a one-sided difference at 0 (negative
+    bins are unphysical), where the single-bin gradients are only required to be finite."""
     nz = term_rw.nominal_nuisances()
     rng = np.random.default_rng(5)
     nz = {k: v + (0.3 * rng.normal(0, 1, np.shape(v)) * (0.05 if k.endswith("::gamma") else 1))
@@ -303,9 +308,21 @@ def test_gradients_finite_including_zero_signal(term_rw):
     g = jax.jit(jax.grad(lambda b, z: term_rw.log_likelihood([b], z), argnums=(0, 1)))
     null = jnp.asarray(term_rw.null_bins)
     for k in [0.0, 1.0, 5.0]:
-        gb, gz = g(k * null, nz)
+        b0 = k * null
+        gb, gz = g(b0, nz)
         assert np.all(np.isfinite(np.asarray(gb)))
-        assert all(np.all(np.isfinite(np.asarray(v))) for v in gz.values())
+        for key, v in nz.items():
+            v = jnp.asarray(v)
+            for i in range(0, len(v), 7):
+                h = 1e-4
+                fd = (float(f(b0, {**nz, key: v.at[i].add(h)}))
+                      - float(f(b0, {**nz, key: v.at[i].add(-h)}))) / (2 * h)
+                assert float(gz[key][i]) == pytest.approx(fd, rel=1e-5, abs=1e-8), (k, key, i)
+        if k > 0:
+            for j in range(1, 100, 9):
+                h = 1e-3 * float(b0[j])
+                fd = (float(f(b0.at[j].add(h), nz)) - float(f(b0.at[j].add(-h), nz))) / (2 * h)
+                assert float(gb[j]) == pytest.approx(fd, rel=1e-5), (k, j)
         # directional derivative along the reference spectrum
         h = 1e-4
         fd = (float(f((k + h) * null, nz)) - float(f(max(k - h, 0.0) * null, nz))) / (

@@ -42,6 +42,19 @@ def _points(n=24, seed=7):
 
 POINTS = _points()
 
+
+def test_points_cover_the_advertised_cases():
+    """The 24 points hold the SM, single real coefficients, several complex ones, purely
+    lepton-flavour-violating ones and diagonal C_L with C_R (interference with the SM)."""
+    diag = ("nuenue", "numunumu", "nutaunutau")
+    assert len(POINTS) == 24 and POINTS[0] == {}
+    assert any(len(p) == 1 and isinstance(next(iter(p.values())), float) for p in POINTS)
+    assert any(len(p) == 3 and all(isinstance(v, complex) and v.imag for v in p.values())
+               for p in POINTS)
+    assert any(p and all(k.split("_bs")[1] not in diag for k in p) for p in POINTS)
+    assert any(any(k.startswith("CL_") for k in p) and any(k.startswith("CR_") for k in p)
+               and all(k.split("_bs")[1] in diag for k in p) for p in POINTS)
+
 OBS = [
     ("BR(B+->Knunu)", {}), ("BR(B0->Knunu)", {}), ("BR(B+->K*nunu)", {}), ("BR(B0->K*nunu)", {}),
     ("dBR/dq2(B+->Knunu)", {"q2": 3.7}), ("dBR/dq2(B0->Knunu)", {"q2": 17.1}),
@@ -66,7 +79,6 @@ def _flavio(name, args, wc):
 
 @pytest.mark.parametrize("name,args", OBS, ids=[o[0] + str(o[1]) for o in OBS])
 def test_against_flavio(name, args, par):
-    assert len(POINTS) >= 20
     worst = 0.0
     for wc in POINTS:
         ours = float(obsreg.predict(name, {k: v for k, v in wc.items() if v != 0}, par, **args))
@@ -96,7 +108,8 @@ def test_primed_no_interference_and_equal_to_unprimed_square(par):
 
 
 def test_sm_branching_ratios_match_published_range(par):
-    """Loose sanity against the published SM value (4.44 +- 0.30) x 1e-6 for the short-distance
-    B+ -> K+ nu nu with HPQCD form factors (arXiv:2207.13371); bkfit uses BSZ form factors."""
+    """Against the published SM value (4.44 +- 0.30) x 1e-6 for the short-distance
+    B+ -> K+ nu nu with HPQCD form factors (arXiv:2207.13371): within 2 sigma (bkfit uses BSZ
+    form factors; measured 4.71e-6, +0.9 sigma)."""
     br = float(obsreg.predict("BR(B+->Knunu)", {}, par))
-    assert 3.5e-6 < br < 5.5e-6
+    assert abs(br - 4.44e-6) < 2 * 0.30e-6, br

@@ -6,7 +6,10 @@ Analytic cases (sigma = likelihood width, m = likelihood centre, per dimension i
 * Gaussian prior N(0, s^2):       Z = prod_i N(m_i; 0, s^2 + sigma^2)
 * uniform prior U(lo, hi):        Z = prod_i [Phi((hi - m_i)/sigma) - Phi((lo - m_i)/sigma)]/(hi - lo)
 * bimodal (mixture w_k N(m_k, sigma^2) with a uniform prior): the weighted sum of the above.
-Pass criterion: |ln Z_est - ln Z_exact| <= max(0.2, 3 x the estimator's stated error).
+Pass criterion: |ln Z_est - ln Z_exact| <= min(max(0.2, 3 x the estimator's stated error), 0.5),
+and the stated error itself below a bound per estimator and dimension (nested sampling 0.35,
+measured 0.14-0.26; SMC 0.05 in 1-2-D, 0.1 in 10-D, 0.2 in 30-D, measured 0.009, 0.02, 0.045-0.054,
+0.097-0.115; docs/evidence.md), so that an estimator reporting a huge error cannot pass.
 """
 import json
 import math
@@ -58,10 +61,16 @@ def cases(d):
             "bimodal": ("uniform", bim, np.log([0.3, 0.7]))}
 
 
-def check(est, err, exact, label):
-    tol = max(0.2, 3 * err)
+NESTED_ERR_MAX = 0.35
+SMC_ERR_MAX = {1: 0.05, 2: 0.05, 10: 0.1, 30: 0.2}
+TOL_CAP = 0.5
+
+
+def check(est, err, exact, label, err_max):
+    tol = min(max(0.2, 3 * err), TOL_CAP)
     print(f"{label}: ln Z = {est:.4f} +- {err:.4f}, exact {exact:.4f}, "
           f"diff {est - exact:+.4f} ({(est - exact) / err if err else 0:+.2f} sigma)")
+    assert np.isfinite(est) and 0 < err <= err_max, (label, est, err, err_max)
     assert abs(est - exact) <= tol, (label, est, err, exact)
 
 
@@ -80,7 +89,8 @@ def run_nested(d, seed=0):
              "hi": jnp.asarray(HI), "ps": jnp.asarray(PS), "mus": jnp.asarray(mus),
              "logw": jnp.asarray(logw)}
         r = nested_sampling(family_unit, d, args=(a,), seed=seed, cache_key="test-family")
-        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"nested {d}-D {name}")
+        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"nested {d}-D {name}",
+              NESTED_ERR_MAX)
 
 
 def test_nested_2d():
@@ -100,7 +110,8 @@ def test_nested_30d():
              "hi": jnp.asarray(HI), "ps": jnp.asarray(PS), "mus": jnp.asarray(mus),
              "logw": jnp.asarray(logw)}
         r = nested_sampling(family_unit, d, args=(a,), seed=1, cache_key="test-family")
-        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"nested {d}-D {name}")
+        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"nested {d}-D {name}",
+              NESTED_ERR_MAX)
 
 
 # --------------------------------------------------------------- SMC through numpyro models
@@ -121,7 +132,8 @@ def run_smc(d, names, **kw):
         p = problem_from_model(numpyro_case(kind, mus, logw, d))
         assert p.dim == d
         r = smc(p.loglike_normal, p.dim, seed=3, **kw)
-        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"smc {d}-D {name}")
+        check(r.log_z, r.log_z_err, exact_lnz(kind, mus, logw), f"smc {d}-D {name}",
+              SMC_ERR_MAX[d])
 
 
 def test_smc_2d():
@@ -234,12 +246,27 @@ def test_cli_evidence_smc_and_compare(tmp_path, repo_root):
     assert r.returncode == 0, r.stderr
     ev = json.loads((out / "evidence.json").read_text())
     est = ev["estimates"]["smc"]
-    check(est["ln_Z"], est["ln_Z_err"], quadrature_lnz(rf), "cli smc 1-D left")
-    assert est["likelihood_evaluations"] > 0 and est["time_s"] > 0
+    check(est["ln_Z"], est["ln_Z_err"], quadrature_lnz(rf), "cli smc 1-D left", SMC_ERR_MAX[1])
+    # the stated estimate and error are the documented functions of the replicas
+    # (docs/evidence.md): ln mean_r Z_r and std_r(ln Z_r)/sqrt(R)
+    reps = np.asarray(est["replica_ln_Z"])
+    n_rep, n_part = est["settings"]["replicas"], est["settings"]["particles"]
+    assert len(reps) == n_rep == 8 and n_part == 1000
+    assert est["ln_Z"] == pytest.approx(np.logaddexp.reduce(reps) - math.log(n_rep), abs=1e-12)
+    assert est["ln_Z_err"] == pytest.approx(np.std(reps, ddof=1) / math.sqrt(n_rep), rel=1e-9)
+    # every replica draws its particles from the prior, then moves them at least 10 times
+    assert est["likelihood_evaluations"] >= n_part * n_rep * 11 and est["time_s"] > 0
     out_sm = tmp_path / "res_sm"
     r = cli(["evidence", str(sm), "--out", str(out_sm), "--method", "smc"], tmp_path)
     assert r.returncode == 0, r.stderr
     ev_sm = json.loads((out_sm / "evidence.json").read_text())
+    # the SM run has no parameters: Z = L at the SM point, here the split normal of the Belle II
+    # entry, (2.3 +0.71 -0.64) x 1e-5, at flavio's SM BR(B+ -> K+ nu nu) (4.706e-6)
+    flavio = pytest.importorskip("flavio")
+    br_sm = flavio.sm_prediction("BR(B+->Knunu)")
+    ln_l_sm = -0.5 * ((br_sm - 2.3e-5) / 0.64e-5) ** 2
+    assert ev_sm["estimates"]["smc"]["ln_Z"] == pytest.approx(ln_l_sm, abs=1e-3)
+    assert ev_sm["estimates"]["smc"]["ln_Z_err"] == 0
     cmp_dir = tmp_path / "cmp"
     r = cli(["compare", str(out), str(out_sm), "--out", str(cmp_dir)], tmp_path)
     assert r.returncode == 0, r.stderr
@@ -263,7 +290,10 @@ def test_cli_evidence_smc_and_compare(tmp_path, repo_root):
     r = cli(["evidence", str(sm2), "--out", str(out_sm2), "--method", "smc"], tmp_path)
     assert r.returncode == 0, r.stderr
     ev_sm2 = json.loads((out_sm2 / "evidence.json").read_text())
-    assert ev_sm2["estimates"]["smc"]["ln_Z"] != pytest.approx(ev_sm["estimates"]["smc"]["ln_Z"])
+    # plus the BaBar 90 % CL limit 1.6e-5 as a half-Gaussian of width 1.6e-5/1.2816 (-0.071)
+    sig_babar = 1.6e-5 / stats.norm.ppf(0.95)
+    assert ev_sm2["estimates"]["smc"]["ln_Z"] == pytest.approx(
+        ln_l_sm - 0.5 * (br_sm / sig_babar) ** 2, abs=1e-3)
     cmp2 = tmp_path / "cmp2"
     r = cli(["compare", str(out), "--reference", str(out_sm2), "--out", str(cmp2)], tmp_path)
     assert r.returncode == 0, r.stderr
@@ -295,5 +325,6 @@ def test_cli_evidence_both_next_to_fit_result(tmp_path, repo_root):
     exact = quadrature_lnz(rf)
     for m in ("nested", "smc"):
         e = ev["estimates"][m]
-        check(e["ln_Z"], e["ln_Z_err"], exact, f"cli {m} 1-D left")
+        check(e["ln_Z"], e["ln_Z_err"], exact, f"cli {m} 1-D left",
+              NESTED_ERR_MAX if m == "nested" else SMC_ERR_MAX[1])
     assert ev["agreement"]["consistent"]

@@ -55,9 +55,17 @@ def test_same_seed_bit_identical(tmp_path):
     for v in pa.data_vars:
         assert np.array_equal(pa[v].values, pb[v].values), v
     meta = json.loads((tmp_path / "a" / "metadata.json").read_text())
-    assert meta["seed"] == 11 and meta["versions"]["jax"] and meta["versions"]["numpyro"]
-    for f, h in meta["input_checksums"].items():
-        assert hashlib.sha256(Path(f).read_bytes()).hexdigest() == h
+    import jax
+    import numpyro
+    assert meta["seed"] == 11
+    assert meta["versions"]["jax"] == jax.__version__
+    assert meta["versions"]["numpyro"] == numpyro.__version__
+    # the run file, its likelihood file and its prior file, each with its sha256
+    sums = {Path(f).resolve(): h for f, h in meta["input_checksums"].items()}
+    assert set(sums) == {run.resolve(), (ROOT / "likelihoods" / "bknunu.yaml").resolve(),
+                         (ROOT / "priors" / "left.yaml").resolve()}, sums
+    for f, h in sums.items():
+        assert hashlib.sha256(f.read_bytes()).hexdigest() == h
 
 
 @pytest.mark.slow
