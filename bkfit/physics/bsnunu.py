@@ -24,12 +24,16 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ..inputs import NUISANCE_SETS
 from .ckm import xi
-from .common import integrate_endpoint, kallen_pos, safe_sqrt
+from .common import integrate_quadratic, kallen_pos, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
 
 FLAVOURS = ("e", "mu", "tau")
 PAIRS = [(i, j) for i in FLAVOURS for j in FLAVOURS]
+
+# the form-factor coefficients the rates are quadratic forms in (B -> K, B -> K*)
+FF_NAMES = {"P": NUISANCE_SETS["ff_BK"], "V": NUISANCE_SETS["ff_BKstar"]}
 
 MODES = {
     # name in observable: (B meson, final meson, kind)
@@ -85,35 +89,46 @@ def q2max(mode: str, par):
     return (par["m_" + B] - par["m_" + M]) ** 2
 
 
-def _rates_P(q2, sp, par, B, M):
+def _kernel_P(q2, par, B, M):
+    """dGamma/dq2 (B -> K nu nu) / (norm2 S_plus)."""
     mB, mK = par["m_" + B], par["m_" + M]
     lam = kallen_pos(mB ** 2, mK ** 2, q2)
     f = ff_BK(q2, par)
-    g = norm2(par) * lam * safe_sqrt(lam) * f["f+"] ** 2 / (768.0 * jnp.pi ** 5 * mB ** 3)
-    return g * sp
+    return lam * safe_sqrt(lam) * f["f+"] ** 2 / (768.0 * jnp.pi ** 5 * mB ** 3)
 
 
-def _amps2_V(q2, sp, sm, par, B, V):
-    """|A_perp|^2, |A_par|^2, |A_0|^2 summed over neutrino pairs (transversity amplitudes
-    in the normalisation of Altmannshofer et al., arXiv:0902.0160, with A_0 written through
-    A12)."""
+def _kernels_V(q2, par, B, V):
+    """|A_perp|^2 / (norm2 S_plus), |A_par|^2 / (norm2 S_minus), |A_0|^2 / (norm2 S_minus)
+    (transversity amplitudes summed over neutrino pairs, normalisation of Altmannshofer et
+    al., arXiv:0902.0160, with A_0 written through A12)."""
     mB, mV = par["m_" + B], par["m_" + V]
     lam = kallen_pos(mB ** 2, mV ** 2, q2)
     f = ff_BKstar(q2, par)
-    n2 = norm2(par) * q2 * safe_sqrt(lam) / (3.0 * 2 ** 10 * jnp.pi ** 5 * mB ** 3)
-    a_perp = n2 * 8.0 * lam * f["V"] ** 2 / (mB + mV) ** 2 * sp
-    a_par = n2 * 8.0 * (mB + mV) ** 2 * f["A1"] ** 2 * sm
-    a_0 = n2 * 256.0 * mB ** 2 * mV ** 2 * f["A12"] ** 2 / q2 * sm
-    return a_perp, a_par, a_0
+    n2 = q2 * safe_sqrt(lam) / (3.0 * 2 ** 10 * jnp.pi ** 5 * mB ** 3)
+    k_perp = n2 * 8.0 * lam * f["V"] ** 2 / (mB + mV) ** 2
+    k_par = n2 * 8.0 * (mB + mV) ** 2 * f["A1"] ** 2
+    k_0 = n2 * 256.0 * mB ** 2 * mV ** 2 * f["A12"] ** 2 / q2
+    return k_perp, k_par, k_0
+
+
+def kernels(mode: str, q2, par):
+    """The q2-dependent kernels of ``mode`` stacked on the last axis: (k_plus,) for B -> K,
+    (k_perp, k_par, k_0) for B -> K*; quadratic forms in the form-factor coefficients."""
+    B, M, kind = MODES[mode]
+    ks = (_kernel_P(q2, par, B, M),) if kind == "P" else _kernels_V(q2, par, B, M)
+    return jnp.stack(ks, axis=-1)
+
+
+def _combine(mode, k, sp, sm):
+    """dGamma (or its integral) from the kernels and the coupling sums."""
+    if MODES[mode][2] == "P":
+        return sp * k[..., 0]
+    return sp * k[..., 0] + sm * (k[..., 1] + k[..., 2])
 
 
 def dGamma_dq2(mode: str, q2, wc: dict, par):
-    B, M, kind = MODES[mode]
     sp, sm = coupling_sums(wc, par)
-    if kind == "P":
-        return _rates_P(q2, sp, par, B, M)
-    a_perp, a_par, a_0 = _amps2_V(q2, sp, sm, par, B, M)
-    return a_perp + a_par + a_0
+    return norm2(par) * _combine(mode, kernels(mode, q2, par), sp, sm)
 
 
 def dBR_dq2(mode: str, q2, wc: dict, par):
@@ -121,9 +136,20 @@ def dBR_dq2(mode: str, q2, wc: dict, par):
     return par["tau_" + B] * dGamma_dq2(mode, q2, wc, par)
 
 
+def _kernel_integrals(mode, q2min, q2max_, par, n):
+    """Integrals of the kernels over [q2min, q2max] (arrays of bins allowed): exact
+    quadratic forms in the form-factor nuisances (``common.integrate_quadratic``)."""
+    kind = MODES[mode][2]
+    return integrate_quadratic(lambda q, p: kernels(mode, q, p), q2min, q2max_, par,
+                               FF_NAMES[kind], key=("bsnunu", mode), n=n)
+
+
 def BR_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48):
     """Integrated BR over [q2min, q2max] (not divided by the bin width)."""
-    return integrate_endpoint(lambda q: dBR_dq2(mode, q, wc, par), q2min, q2max_, n=n)
+    B = MODES[mode][0]
+    sp, sm = coupling_sums(wc, par)
+    k = _kernel_integrals(mode, q2min, q2max_, par, n)
+    return par["tau_" + B] * norm2(par) * _combine(mode, k, sp, sm)
 
 
 def BR(mode: str, wc: dict, par, n: int = 48):
@@ -131,27 +157,14 @@ def BR(mode: str, wc: dict, par, n: int = 48):
 
 
 def FL(mode: str, q2, wc: dict, par):
-    B, M, kind = MODES[mode]
-    assert kind == "V"
+    assert MODES[mode][2] == "V"
     sp, sm = coupling_sums(wc, par)
-    a_perp, a_par, a_0 = _amps2_V(q2, sp, sm, par, B, M)
-    return a_0 / (a_perp + a_par + a_0)
+    k = kernels(mode, q2, par)
+    return sm * k[..., 2] / _combine(mode, k, sp, sm)
 
 
 def FL_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48):
     """q^2-integrated F_L = int Gamma_0 / int Gamma over the bin (flavio's <FL>)."""
-    B, M, _ = MODES[mode]
     sp, sm = coupling_sums(wc, par)
-
-    def parts(q):
-        a_perp, a_par, a_0 = _amps2_V(q, sp, sm, par, B, M)
-        return jnp.stack([a_0, a_perp + a_par + a_0])
-
-    def num(q):
-        return parts(q)[0]
-
-    def den(q):
-        return parts(q)[1]
-
-    return (integrate_endpoint(num, q2min, q2max_, n=n)
-            / integrate_endpoint(den, q2min, q2max_, n=n))
+    k = _kernel_integrals(mode, q2min, q2max_, par, n)
+    return sm * k[..., 2] / _combine(mode, k, sp, sm)
