@@ -10,6 +10,7 @@ Layout of a run directory ``OUT``:
 """
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import shutil
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
-from numpyro.infer import MCMC, NUTS, init_to_median
+from numpyro.infer import NUTS, init_to_median
 
 EXTRA_FIELDS = ("diverging", "num_steps", "accept_prob", "potential_energy", "energy")
 
@@ -57,49 +59,109 @@ def _concat(a, b):
     return jax.tree_util.tree_map(lambda x, y: np.concatenate([x, y], axis=1), a, b)
 
 
+def chunk_length(settings: SamplerSettings) -> int:
+    """Steps per compiled chunk: ``chunk_size`` if given, else the largest divisor of both
+    num_warmup and num_samples up to 250 (so warm-up and sampling share one compiled
+    loop), else 250."""
+    if settings.chunk_size:
+        return int(settings.chunk_size)
+    g = math.gcd(settings.num_warmup, settings.num_samples)
+    best = max(c for c in range(1, min(g, 250) + 1) if g % c == 0)
+    return best if best >= 25 else min(250, max(settings.num_warmup, settings.num_samples))
+
+
+def init_states(kernel, settings: SamplerSettings):
+    """One initial HMC state per chain (numpyro's NUTS ``init``: initial point, step size
+    search), a key per chain, as one compiled, vmapped computation; the kernel keeps its
+    single-chain ``sample``."""
+    keys = jax.random.split(jax.random.PRNGKey(settings.seed), settings.chains)
+    init = jax.jit(jax.vmap(lambda k: kernel.init(k, settings.num_warmup, model_args=(),
+                                                  model_kwargs={})))
+    return init(keys)
+
+
+def build_chunk(kernel, n: int, chain_method: str):
+    """A compiled function ``state -> (state, (z, extra))`` advancing every chain by ``n``
+    NUTS transitions in one ``lax.scan`` (warm-up adaptation happens inside the kernel while
+    ``state.i < num_warmup``), chains mapped by ``pmap`` (parallel), ``vmap`` (vectorized)
+    or ``lax.map`` (sequential).  Built once per ``n``: checkpoints and resuming cost no
+    recompilation."""
+    def one_chain(state):
+        def body(s, _):
+            s = kernel.sample(s, (), {})
+            return s, (s.z, {f: getattr(s, f) for f in EXTRA_FIELDS})
+        return jax.lax.scan(body, state, None, length=n)
+    if chain_method == "parallel":
+        return jax.pmap(one_chain)
+    if chain_method == "vectorized":
+        return jax.jit(jax.vmap(one_chain))
+    return jax.jit(lambda st: jax.lax.map(one_chain, st))
+
+
+def build_postprocess(kernel, chain_method: str):
+    """Compiled map of unconstrained draws (chain, draw, ...) to the model's constrained
+    sites and deterministic values (numpyro's ``postprocess_fn``)."""
+    post = jax.vmap(kernel.postprocess_fn((), {}))
+    return jax.pmap(post) if chain_method == "parallel" else jax.jit(jax.vmap(post))
+
+
 def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
              resume: bool = False):
-    """Sample ``model_fn`` with NUTS; returns (samples, extra) grouped by chain (numpy)."""
+    """Sample ``model_fn`` with NUTS; returns (samples, extra, wall seconds), samples and
+    extra fields grouped by chain (numpy).  Warm-up and sampling advance in chunks of
+    :func:`chunk_length` steps through one compiled loop (:func:`build_chunk`); after every
+    chunk the state and the draws are checkpointed atomically and progress is logged."""
     ckpt_path = workdir / "checkpoint.pkl"
     kernel = NUTS(model_fn, target_accept_prob=settings.target_accept,
                   max_tree_depth=settings.max_tree_depth, init_strategy=init_to_median(),
                   dense_mass=settings.dense_mass if isinstance(settings.dense_mass, bool)
                   else [tuple(g) for g in settings.dense_mass])
-    chunk = settings.chunk_size or settings.num_samples
-    chunk = min(chunk, settings.num_samples)
-    mcmc = MCMC(kernel, num_warmup=settings.num_warmup, num_samples=chunk,
-                num_chains=settings.chains, chain_method=settings.chain_method,
-                progress_bar=settings.progress_bar)
-    samples, extra, done = None, None, 0
+    method = settings.chain_method
+    if method == "parallel" and jax.local_device_count() < settings.chains:
+        log(f"{jax.local_device_count()} device(s) for {settings.chains} chains: "
+            "running the chains sequentially")
+        method = "sequential"
+    W, S = settings.num_warmup, settings.num_samples
     t0 = time.time()
+    state = init_states(kernel, settings)            # also sets up kernel.sample
+    samples, extra, warm, done = None, None, 0, 0
     if resume and ckpt_path.exists():
         with open(ckpt_path, "rb") as fh:
             ck = pickle.load(fh)
         if ck["settings"] != _settings_key(settings):
             raise RuntimeError("the checkpoint was written with other sampler settings; "
                                "rerun without --resume (and with --force)")
-        samples, extra, done = ck["samples"], ck["extra"], ck["done"]
-        mcmc.post_warmup_state = jax.tree_util.tree_map(jax.numpy.asarray, ck["state"])
-        log(f"resuming: {done}/{settings.num_samples} samples per chain already drawn")
-    else:
-        rng = jax.random.PRNGKey(settings.seed)
-        log(f"warmup: {settings.chains} chain(s) x {settings.num_warmup} steps")
-        mcmc.warmup(rng, extra_fields=EXTRA_FIELDS, collect_warmup=False)
-        log(f"warmup done in {time.time() - t0:.1f} s (compile included)")
-    while done < settings.num_samples:
-        n = min(chunk, settings.num_samples - done)
-        mcmc.num_samples = n
-        # numpyro caches the sampling function per num_samples; fine for a final shorter chunk
-        mcmc.run(mcmc.post_warmup_state.rng_key, extra_fields=EXTRA_FIELDS)
-        s = _to_numpy(mcmc.get_samples(group_by_chain=True))
-        e = _to_numpy(mcmc.get_extra_fields(group_by_chain=True))
-        samples, extra = _concat(samples, s), _concat(extra, e)
-        done += n
-        mcmc.post_warmup_state = mcmc.last_state
-        atomic_pickle({"samples": samples, "extra": extra, "done": done,
-                       "state": _to_numpy(mcmc.last_state),
-                       "settings": _settings_key(settings)}, ckpt_path)
-        log(f"sampled {done}/{settings.num_samples} per chain ({time.time() - t0:.1f} s)")
+        samples, extra, warm, done = ck["samples"], ck["extra"], ck["warm"], ck["done"]
+        state = jax.tree_util.tree_map(jnp.asarray, ck["state"])
+        log(f"resuming: warm-up {warm}/{W}, {done}/{S} samples per chain already drawn")
+    c = chunk_length(settings)
+    fns: dict = {}
+    post = build_postprocess(kernel, method)
+    log(f"NUTS: {settings.chains} chain(s) ({method}), {W} warm-up + {S} draws, "
+        f"chunks of {c} steps")
+    t_start, steps0 = time.time(), warm + done
+    while warm + done < W + S:
+        in_warmup = warm < W
+        n = min(c, W - warm) if in_warmup else min(c, S - done)
+        if n not in fns:
+            fns[n] = build_chunk(kernel, n, method)
+        state, (z, ext) = fns[n](state)
+        if in_warmup:
+            warm += n
+        else:
+            s = _to_numpy(post(z))
+            samples, extra = _concat(samples, s), _concat(extra, _to_numpy(ext))
+            done += n
+        atomic_pickle({"samples": samples, "extra": extra, "warm": warm, "done": done,
+                       "state": _to_numpy(state), "settings": _settings_key(settings)},
+                      ckpt_path)
+        el = time.time() - t_start
+        rate = (warm + done - steps0) / max(el, 1e-9)
+        left = (W + S - warm - done) / max(rate, 1e-9)
+        ndiv = int(np.sum(extra["diverging"])) if extra is not None else 0
+        what = f"warm-up {warm}/{W}" if in_warmup else f"sampled {done}/{S} per chain"
+        log(f"{what} ({time.time() - t0:.1f} s, {rate:.1f} steps/s, about {left:.0f} s "
+            f"left, {ndiv} divergence(s))")
     return samples, extra, time.time() - t0
 
 
