@@ -1,6 +1,10 @@
 """All of bkfit's speed figures in one run, on this machine, written as JSON.
 
     python benchmarks/bench_all.py [--json benchmarks/results.json] [--quick] [--nuts-run RUN]
+                                   [--per-run-only] [--runs RUN ...]
+
+0. a per-run table: value + gradient of the joint log-posterior of every shipped run against
+   the budget (0.3 ms; 0.1 ms for the quickstart), with the load average of the machine;
 
 1. one jitted joint log-likelihood and one value-and-gradient evaluation for the quickstart
    run and for the largest shipped run, next to the time flavio needs for the same
@@ -65,7 +69,7 @@ def _flavio_equivalent(name: str, args: dict):
     return None
 
 
-def joint(run_file: str, n: int) -> dict:
+def joint(run_file: str, n: int, flavio_compare: bool = True) -> dict:
     import jax
     from numpyro.infer.util import initialize_model
 
@@ -90,6 +94,8 @@ def joint(run_file: str, n: int) -> dict:
            "logL_grad_us": 1e6 * median_time(lambda: jax.block_until_ready(g(x0)), n),
            "compile_logL_s": c_v, "compile_logL_grad_s": c_g}
     # flavio: the same predictions (the physics; flavio has no pyhf term) at a new point
+    if not flavio_compare:
+        return out
     try:
         import flavio
         import wilson
@@ -227,6 +233,35 @@ def scaling(n: int) -> list:
     return rows
 
 
+BUDGET_US = 300.0            # value + gradient of every shipped run's log-posterior
+QUICKSTART_BUDGET_US = 100.0
+
+
+def per_run(n: int, runs=None) -> list:
+    """Value + gradient of the joint log-posterior (numpyro potential: every sampled
+    parameter and nuisance) of every shipped run, against the budget."""
+    files = runs or sorted(str(f.relative_to(ROOT)) for f in (ROOT / "runs").glob("*.toml"))
+    rows = []
+    for f in files:
+        r = joint(f, n, flavio_compare=False)
+        budget = QUICKSTART_BUDGET_US if Path(f).stem == "quickstart" else BUDGET_US
+        r["budget_us"] = budget
+        r["within_budget"] = bool(r["logL_grad_us"] <= budget)
+        rows.append(r)
+        print(f"[per-run] {Path(f).stem:24s} terms {r['terms']:3d}  dim {r['sampled_dimension']:4d}"
+              f"  logL {r['logL_us']:7.0f} us  logL+grad {r['logL_grad_us']:7.0f} us"
+              f"  (budget {budget:.0f}: {'ok' if r['within_budget'] else 'OVER'})"
+              f"  compile {r['compile_logL_grad_s']:.1f} s", flush=True)
+    return rows
+
+
+def load_average() -> list:
+    try:
+        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    except OSError:
+        return []
+
+
 def largest_run() -> str:
     """The shipped run with the most likelihood entries (ties: most free parameters)."""
     import bkfit  # noqa: F401
@@ -249,6 +284,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, no large fit")
+    ap.add_argument("--per-run-only", action="store_true",
+                    help="only the per-run value + gradient table (every shipped run)")
+    ap.add_argument("--runs", nargs="*", default=None,
+                    help="run files of the per-run table (default: every runs/*.toml)")
     ap.add_argument("--nuts-run", default=None,
                     help="run file of the large NUTS benchmark (default: the largest shipped run)")
     a = ap.parse_args(argv)
@@ -257,7 +296,12 @@ def main(argv=None):
     res = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
                        "cpus": os.cpu_count(), "device": str(jax.devices()[0]),
                        "jax": jax.__version__},
-           "date": time.strftime("%Y-%m-%d %H:%M")}
+           "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_start": load_average()}
+    res["per_run"] = per_run(n, a.runs)
+    if a.per_run_only:
+        res["load_average_end"] = load_average()
+        _write(a.json, res)
+        return
     big = largest_run()
     print(f"largest shipped run: {big}", flush=True)
     res["joint"] = [joint("runs/quickstart.toml", n)]
@@ -289,8 +333,18 @@ def main(argv=None):
               f"{r['ess_per_s_min']:.1f} median {r['ess_per_s_median']:.1f}, peak RSS "
               f"{r['peak_rss_mb']:.0f} MB, R-hat {r['rhat_max']:.4f}, div {r['divergences']}",
               flush=True)
-    Path(a.json).write_text(json.dumps(res, indent=1, default=float))
-    print(f"wrote {a.json}")
+    res["load_average_end"] = load_average()
+    _write(a.json, res)
+
+
+def _write(path, res):
+    """Merge into the JSON file: sections not rerun keep their earlier figures."""
+    p = Path(path)
+    old = json.loads(p.read_text()) if p.exists() else {}
+    old.update(res)
+    p.write_text(json.dumps(old, indent=1, default=float))
+    print(f"wrote {path} (load average {res.get('load_average_start')} -> "
+          f"{res.get('load_average_end')})")
 
 
 if __name__ == "__main__":
