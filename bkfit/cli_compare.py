@@ -112,7 +112,9 @@ def evidence_cmd(run_file, out, method, seed, particles, replicas, num_live, ful
         sm_ref = {"ln_Z": None, "note": f"SM on the same terms could not be evaluated: {e}"}
     res = evidence(problem, methods, seed=seed,
                    nested_opts={"num_live": num_live},
-                   smc_opts={"particles": particles, "replicas": replicas})
+                   smc_opts={"particles": particles, "replicas": replicas},
+                   progress=lambda line: click.echo(
+                       f"[{time.strftime('%H:%M:%S')}] {line}", err=True))
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / "evidence.json"
     old = {}

@@ -233,12 +233,14 @@ _JAXNS_CACHE: dict = {}
 
 def nested_sampling(loglike_unit: Callable, dim: int, args: tuple = (), seed: int = 0,
                     num_live: int | None = None, max_samples: int | None = None,
-                    dlogz: float = 1e-3, cache_key=None) -> EvidenceResult:
+                    dlogz: float = 1e-3, cache_key=None, progress=None) -> EvidenceResult:
     """ln Z of ``integral_0^1 exp(loglike_unit(u, *args)) d^D u`` with jaxns.
 
     ``num_live``: jaxns ``root_allocation_degree`` (independent root chains; default
     max(30 D, 150), jaxns' own default is 30 D); ``dlogz``: stop when the remaining evidence is below ln(1 + dlogz).
-    ``cache_key``: reuse the compiled sampler for repeated calls with new ``args``."""
+    ``cache_key``: reuse the compiled sampler for repeated calls with new ``args``.
+    ``progress``: a callable receiving jaxns' progress lines (samples so far, largest ln L,
+    elapsed time) after every goal iteration."""
     if dim == 0:
         raise ValueError("nested_sampling needs dim >= 1")
     from jaxns.core import NestedSampler
@@ -248,7 +250,8 @@ def nested_sampling(loglike_unit: Callable, dim: int, args: tuple = (), seed: in
     from tensorflow_probability.substrates import jax as tfp
     tfpd = tfp.distributions
 
-    key = (cache_key, dim, num_live, max_samples, dlogz) if cache_key is not None else None
+    key = ((cache_key, dim, num_live, max_samples, dlogz, progress is not None)
+           if cache_key is not None else None)
     if key is not None and key in _JAXNS_CACHE:
         sampler = _JAXNS_CACHE[key]
     else:
@@ -259,11 +262,30 @@ def nested_sampling(loglike_unit: Callable, dim: int, args: tuple = (), seed: in
         num_live = num_live or max(30 * dim, 150)
         sampler = NestedSampler(model=Model(prior_model=prior_model),
                                 root_allocation_degree=num_live, max_samples=max_samples,
-                                depth_condition=DepthCondition(dlogZ=jnp.log1p(dlogz)))
+                                depth_condition=DepthCondition(dlogZ=jnp.log1p(dlogz)),
+                                verbose=progress is not None)
         if key is not None:
             _JAXNS_CACHE[key] = sampler
     t0 = time.time()
-    state = sampler.run(key=jax.random.PRNGKey(seed), args=tuple(args))
+    handler = None
+    if progress is not None:
+        import logging
+
+        from jaxns.logging import jaxns_logger
+
+        class _Forward(logging.Handler):
+            def emit(self, record):
+                progress(f"nested: {record.getMessage()}")
+        handler = _Forward(level=logging.INFO)
+        jaxns_logger.addHandler(handler)
+        old_level = jaxns_logger.level
+        jaxns_logger.setLevel(logging.INFO)
+    try:
+        state = sampler.run(key=jax.random.PRNGKey(seed), args=tuple(args))
+    finally:
+        if handler is not None:
+            jaxns_logger.removeHandler(handler)
+            jaxns_logger.setLevel(old_level)
     res = state.to_result().trim()
     dt = time.time() - t0
     info = {"termination": str(getattr(res, "termination_reason", "")),
@@ -289,8 +311,40 @@ def _systematic(key, logw):
 _CHUNK = 5            # Metropolis steps between two mixing checks
 
 
+class _Progress:
+    """Throttled progress lines from inside compiled loops (``jax.debug.callback``)."""
+
+    def __init__(self, emit, every_s: float = 10.0):
+        self.emit, self.every_s = emit, every_s
+        self.t0 = self.last = time.time()
+
+    def smc(self, stage, beta, logz, evals):
+        now = time.time()
+        beta, logz = np.atleast_1d(beta), np.atleast_1d(logz)
+        if now - self.last < self.every_s and not np.all(beta >= 1.0):
+            return
+        self.last = now
+        b = float(np.min(beta))
+        el = now - self.t0
+        # tempering advances roughly uniformly in log(beta) after the first stages
+        frac = b if b <= 0 else min(1.0, 1.0 + np.log10(max(b, 1e-12)) / 12.0)
+        left = el * (1.0 - frac) / max(frac, 1e-3)
+        self.emit(f"smc: stage {int(np.max(stage))}, beta {b:.3g}, ln Z so far "
+                  f"{float(np.mean(logz)):.3f}, {int(np.sum(evals))} likelihood calls, "
+                  f"{el:.0f} s, about {left:.0f} s left")
+
+
+_PROGRESS: list = [None]          # the active _Progress (a compiled loop calls it by index)
+
+
+def _report_smc(stage, beta, logz, evals):
+    if _PROGRESS[0] is not None:
+        _PROGRESS[0].smc(stage, beta, logz, evals)
+
+
 def _smc_single(key, loglike_z, dim: int, n: int, ess_target: float, n_steps_min: int,
-                n_steps_max: int, corr_target: float, max_stages: int, args):
+                n_steps_max: int, corr_target: float, max_stages: int, args,
+                report: bool = False):
     """One adaptive-tempering SMC run in standard-normal space; returns (lnZ, stages, evals,
     mean acceptance)."""
     llv = jax.vmap(lambda z: loglike_z(z, *args))
@@ -374,6 +428,9 @@ def _smc_single(key, loglike_z, dim: int, n: int, ess_target: float, n_steps_min
         acc = acc / nst
         # Robbins-Monro-like scale adaptation towards ~25 % acceptance
         scale = jnp.clip(st["scale"] * jnp.exp(acc - 0.25), 0.05, 3.0)
+        if report:
+            jax.debug.callback(_report_smc, st["stage"] + 1, nb, logz,
+                               st["evals"] + n * nst)
         return {"key": key, "beta": nb, "z": z, "ll": ll, "logz": logz,
                 "stage": st["stage"] + 1, "scale": scale, "acc": st["acc"] + acc,
                 "evals": st["evals"] + n * nst, "steps": st["steps"] + nst}
@@ -392,31 +449,37 @@ _SMC_CACHE: dict = {}
 def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
         particles: int = 1000, replicas: int = 8, ess_target: float = 0.5,
         min_steps: int = 10, max_steps: int | None = None, corr_target: float = 0.1,
-        max_stages: int = 1000, cache_key=None) -> EvidenceResult:
+        max_stages: int = 1000, cache_key=None, progress=None) -> EvidenceResult:
     """ln Z of ``integral exp(loglike_normal(z, *args)) N(z; 0, 1) d^D z`` by adaptive
     likelihood-tempering SMC (``replicas`` independent runs of ``particles`` particles).
 
     Each stage runs Metropolis steps (in chunks of 5, at least ``min_steps``, at most
     ``max_steps``, default max(200, 30 D)) until the particles are decorrelated from the
     start of the stage -- rms over coordinates of corr(z_start, z) and |corr| of the tempered
-    log density both below ``corr_target`` after k steps -- and then k steps more."""
+    log density both below ``corr_target`` after k steps -- and then k steps more.
+    ``progress``: a callable receiving a line (stage, beta, ln Z so far, likelihood calls,
+    time left) at most every 10 s."""
     if dim == 0:
         raise ValueError("smc needs dim >= 1")
     max_steps = max_steps or max(200, 30 * dim)
     key = (cache_key, dim, particles, replicas, ess_target, min_steps, max_steps, corr_target,
-           max_stages)
+           max_stages, progress is not None)
     fn = _SMC_CACHE.get(key) if cache_key is not None else None
     if fn is None:
         def run(keys, a):
             return jax.vmap(lambda k: _smc_single(k, loglike_normal, dim, particles, ess_target,
                                                   min_steps, max_steps, corr_target,
-                                                  max_stages, a))(keys)
+                                                  max_stages, a, progress is not None))(keys)
         fn = jax.jit(run)
         if cache_key is not None:
             _SMC_CACHE[key] = fn
     t0 = time.time()
     keys = jax.random.split(jax.random.PRNGKey(seed), replicas)
-    lz, stages, evals, acc, beta, steps, llmax = jax.device_get(fn(keys, tuple(args)))
+    _PROGRESS[0] = _Progress(progress) if progress is not None else None
+    try:
+        lz, stages, evals, acc, beta, steps, llmax = jax.device_get(fn(keys, tuple(args)))
+    finally:
+        _PROGRESS[0] = None
     dt = time.time() - t0
     lz = np.asarray(lz, dtype=float)
     if not np.all(np.asarray(beta) >= 1.0):
@@ -437,8 +500,10 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
 
 # ----------------------------------------------------------------------- problem level
 def evidence(problem: EvidenceProblem, methods=("nested", "smc"), seed: int = 0,
-             nested_opts: dict | None = None, smc_opts: dict | None = None) -> dict:
-    """ln Z of ``problem`` with each of ``methods``; returns method -> EvidenceResult."""
+             nested_opts: dict | None = None, smc_opts: dict | None = None,
+             progress=None) -> dict:
+    """ln Z of ``problem`` with each of ``methods``; returns method -> EvidenceResult.
+    ``progress``: optional callable receiving progress lines of both estimators."""
     out = {}
     d = problem.dim
     for m in methods:
@@ -446,10 +511,10 @@ def evidence(problem: EvidenceProblem, methods=("nested", "smc"), seed: int = 0,
             out[m] = _zero_dim(problem, m)
         elif m == "nested":
             out[m] = nested_sampling(lambda u: problem.loglike_unit(u), d, seed=seed,
-                                     **(nested_opts or {}))
+                                     progress=progress, **(nested_opts or {}))
         elif m == "smc":
             out[m] = smc(lambda z: problem.loglike_normal(z), d, seed=seed,
-                         **(smc_opts or {}))
+                         progress=progress, **(smc_opts or {}))
         else:
             raise ValueError(f"unknown evidence method '{m}' (nested, smc)")
     return out
