@@ -1,5 +1,5 @@
 """Same run file + seed => bit-identical posterior; a killed run resumed with --resume gives a
-posterior statistically consistent with an uninterrupted one; results record versions and
+posterior identical to the uninterrupted one (bit for bit); results record versions and
 input checksums."""
 import hashlib
 import json
@@ -72,9 +72,9 @@ def test_same_seed_bit_identical(tmp_path):
 def test_sigkill_then_resume(tmp_path):
     import arviz as az
     run = tmp_path / "r.toml"
-    # 4 chunks: numpyro 0.22 compiles its sampling loop again on every MCMC.run call (~10 s
-    # per chunk and chain here), so few large chunks keep the test short
-    run.write_text(RUN.format(root=ROOT, n=1200, chunk=300))
+    # chunks of 150 steps: one compiled loop serves every chunk (warm-up included), so the
+    # killed-and-resumed run continues from the checkpointed state exactly
+    run.write_text(RUN.format(root=ROOT, n=1200, chunk=150))
     ref = fit(run, tmp_path / "ref")
     assert ref.returncode == 0, ref.stderr[-2000:]
     out = tmp_path / "killed"
@@ -96,10 +96,8 @@ def test_sigkill_then_resume(tmp_path):
     a = az.from_netcdf(out / "posterior.nc").posterior
     b = az.from_netcdf(tmp_path / "ref" / "posterior.nc").posterior
     assert a.sizes["draw"] == 1200
-    for v in ["CL_bsnutaunutau", "CR_bsnutaunutau"]:
-        xa, xb = a[v].values.ravel(), b[v].values.ravel()
-        # compare means within 4 Monte-Carlo standard errors (ESS-corrected) and the widths
-        ess = min(float(az.ess(a)[v]), float(az.ess(b)[v]))
-        se = np.hypot(xa.std(), xb.std()) / np.sqrt(ess)
-        assert abs(xa.mean() - xb.mean()) < 4 * se, (v, xa.mean(), xb.mean(), se)
-        assert xa.std() == pytest.approx(xb.std(), rel=0.15)
+    # resuming continues the chains from the checkpointed sampler state: the result equals
+    # the uninterrupted run's bit for bit
+    assert set(a.data_vars) == set(b.data_vars)
+    for v in a.data_vars:
+        assert np.array_equal(a[v].values, b[v].values), v
