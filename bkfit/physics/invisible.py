@@ -77,7 +77,7 @@ from jax.scipy.special import ndtr
 from .bsnunu import MODES
 from .common import integrate_endpoint, kallen_pos, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
-from .invisible_gram import dark_slots, hadronic_slots
+from .invisible_gram import dark_slots, hadronic_slots, tensor_EB
 from .invisible_gram import msq as gram_msq
 from .invisible_gram import table as gram_table
 from .invisible_hooks import CONTRIBUTIONS, points_for_bins
@@ -222,13 +222,6 @@ def hadronic(mode, q2, par):
 
 
 # --------------------------------------------------------------------------- generic rate
-def _tensor_EB(d):
-    """(E, B) of contravariant antisymmetric tensors d[..., 4, 4]."""
-    E = d[..., 0, 1:]
-    B = jnp.stack([d[..., 2, 3], d[..., 3, 1], d[..., 1, 2]], axis=-1)
-    return E, B
-
-
 def msq_averaged(had, ops):
     """<sum |M|^2> for ops = [(Gamma, C, dark)] (dark: (nc,) for S/P, (nc, 4) for V/A,
     (nc, 4, 4) for T/T5; contravariant components, one pair orientation, nc dark spin
@@ -237,7 +230,7 @@ def msq_averaged(had, ops):
     j0h, j0d, j1h, j1d = [], [], [], []
     for Q, C, d in ops:
         h0, h1 = hadronic_slots(Q, C, had)
-        d0, d1 = dark_slots(Q, d, _tensor_EB)
+        d0, d1 = dark_slots(Q, d)
         j0h += h0
         j0d += d0
         j1h += h1
@@ -564,11 +557,6 @@ class VectorPair(_PairFamily):
                 d = 0.5 * (d + amp(op, k2, A2, k1, A1, n2, n1, True))
             ops.append((Q, C, d.astype(complex)))
         return ops, (0.5 if real else 1.0)
-
-
-# quark Gamma of every pair-family operator key (the hadronic side of the Gram contraction)
-OP_GAMMA = {**SCALAR_KEYS, **{k: Q for k, (Q, _) in FERMION_OPS.items()},
-            **{vector_keys(op)[1]: Q for op, (Q, _, _) in VECTOR_OPS.items()}}
 
 
 # --------------------------------------------------------------------------- two-body X

@@ -37,6 +37,7 @@ _TAIL = 1e-12        # relative size of the coefficients dropped after the serie
 class GramTable(NamedTuple):
     """Chebyshev coefficients of the dark Gram matrices of one family and field type."""
     keys: tuple            # operator keys with a non-vanishing dark structure
+    gammas: dict           # key -> quark Gamma ('S', 'P', 'V', 'A', 'T', 'T5')
     slots0: dict           # key -> indices of its J = 0 slots in X0
     slots1: dict           # key -> indices of its J = 1 slots in X1
     deg0: np.ndarray       # (n0, n0) homogeneity degree in E
@@ -46,7 +47,14 @@ class GramTable(NamedTuple):
     factor: float          # 1/2 for identical particles (real fields, Majorana)
 
 
-def dark_slots(Q, d, tensor_EB):
+def tensor_EB(d):
+    """(E, B) of contravariant antisymmetric tensors d[..., 4, 4]."""
+    E = d[..., 0, 1:]
+    B = jnp.stack([d[..., 2, 3], d[..., 3, 1], d[..., 1, 2]], axis=-1)
+    return E, B
+
+
+def dark_slots(Q, d):
     """Split one operator's dark structure ``d`` into J = 0 and J = 1 slots, in the order
     of :func:`hadronic_slots` (S/P: J0; V/A: J0 time part + J1 spatial; T/T5: J1 E and B)."""
     if Q in ("S", "P"):
@@ -86,7 +94,6 @@ def _fit(values, nodes):
 def build(family, flags: tuple) -> GramTable:
     """Tabulate the dark Gram matrices of ``family`` (an ``invisible._PairFamily``) for the
     field-type flags ``flags`` (``family.flag_values``) from its explicit dark structures."""
-    from .invisible import _tensor_EB
     nodes = 0.5 * (1.0 - np.cos(np.pi * (np.arange(_NODES) + 0.5) / _NODES))   # u in (0, 1)
     base = dict(zip(family.flag_keys, flags))
     found = {}                       # filled while tracing: key -> (Gamma, factor)
@@ -98,7 +105,7 @@ def build(family, flags: tuple) -> GramTable:
             if ops:
                 (Q, _, d), = ops
                 found[key] = (Q, fac)
-                out[key] = dark_slots(Q, d, _tensor_EB)
+                out[key] = dark_slots(Q, d)
         return out
 
     # one compiled evaluation at all nodes, for E = 1 and E = 2 (homogeneity check)
@@ -138,7 +145,8 @@ def build(family, flags: tuple) -> GramTable:
                     raise RuntimeError("dark Gram matrix is not homogeneous in (E, m)")
         tables.append((deg, _fit(g1, nodes) if g1.size else np.zeros(g1.shape[:2] + (1,))))
     (deg0, cheb0), (deg1, cheb1) = tables
-    return GramTable(tuple(keys), slots[0], slots[1], deg0, cheb0, deg1, cheb1, float(factor))
+    return GramTable(tuple(keys), {k: found[k][0] for k in keys}, slots[0], slots[1], deg0,
+                     cheb0, deg1, cheb1, float(factor))
 
 
 @functools.lru_cache(maxsize=None)
@@ -169,13 +177,12 @@ def _contract(h, coef, deg, E, t):
 def msq(tab: GramTable, had, couplings: dict, E, m):
     """<sum |M|^2> (times the identical-particle factor) from the table, for the couplings
     ``{key: C}`` of the active operators and the hadronic amplitudes ``had``."""
-    from .invisible import OP_GAMMA
     act = [k for k in tab.keys if k in couplings]
     if not act:
         return jnp.zeros_like(E)
     h0, h1 = [], []
     for k in act:
-        a, b = hadronic_slots(OP_GAMMA[k], couplings[k], had)
+        a, b = hadronic_slots(tab.gammas[k], couplings[k], had)
         h0 += a
         h1 += b
     i0 = np.array([i for k in act for i in tab.slots0[k]], int)
