@@ -9,61 +9,18 @@ from pathlib import Path
 import click
 
 from .errors import InputError
+from .inference.evidence_setup import evidence_setup, sm_same_data
 
 
 def _fail(msg: str, code: int = 2):
-    from .cli import _fail as f
-    f(msg, code)
+    click.secho(f"error: {msg}", fg="red", err=True)
+    raise SystemExit(code)
 
 
 def _atomic_json(obj, path: Path):
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=2, default=float))
     os.replace(tmp, path)
-
-
-def evidence_setup(cfg, asm=None):
-    """The evidence setup of a run (docs/evidence.md): nuisance sets at their central values
-    and the Belle II workspace nuisances profiled (2 Gauss-Newton steps from the best-fit
-    start), so that the integral runs over the model parameters only.  Modifies ``cfg``;
-    ``asm``: the run already assembled (to find its pyhf terms), else assembled here."""
-    from .inference.assemble import assemble
-    from .likelihood.pyhf_term import PyhfTerm
-    asm = asm if asm is not None else assemble(cfg)
-    pyhf = [t.name for t in asm.terms if isinstance(t, PyhfTerm)]
-    cfg.nuisances.sets = []
-    cfg.nuisances.parameters = []
-    for n in pyhf:
-        cfg.likelihood.options[n] = {**cfg.likelihood.options.get(n, {}),
-                                     "nuisances": "profile", "profile_iterations": 2,
-                                     "profile_start": "bestfit"}
-    return cfg
-
-
-def sm_same_data(cfg, full_likelihood: bool = False) -> dict:
-    """ln Z of the SM on exactly the likelihood terms of ``cfg`` with the same evidence setup.
-    The SM has no free parameters there, so Z = L at the SM point (no new-physics
-    coefficients): exact, error 0.  This is the reference a Bayes factor of the run needs:
-    evidences of runs with different likelihood terms are normalised on different data and
-    cannot be compared with each other."""
-    from .config import PriorsSection
-    from .inference.assemble import assemble
-    from .inference.evidence import problem_from_assembled
-    import jax.numpy as jnp
-    c = cfg.model_copy(deep=True)
-    c.model = {"name": "sm"}
-    c.priors = PriorsSection()
-    if not full_likelihood:
-        c = evidence_setup(c)
-    asm = assemble(c)
-    prob = problem_from_assembled(asm)
-    if prob.dim == 0:
-        ll = float(prob.loglike_unit(jnp.zeros(0)))
-        note = "SM point, nuisances as in the evidence setup: Z = L (exact)"
-    else:  # --full-likelihood: the nuisances stay latent; not computed here
-        return {"ln_Z": None, "note": "SM reference with latent nuisances: run the SM "
-                "evidence on the same likelihood files"}
-    return {"ln_Z": ll, "ln_Z_err": 0.0, "terms": [t.name for t in asm.terms], "note": note}
 
 
 @click.command("evidence")

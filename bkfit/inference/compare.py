@@ -110,7 +110,7 @@ def _sm_same_data(ev: dict, path: Path):
     older evidence.json computed here from its run file and stored back)."""
     ref = ev.get("sm_same_data")
     if ref is None and ev.get("run_file") and Path(ev["run_file"]).exists():
-        from ..cli_compare import sm_same_data
+        from .evidence_setup import sm_same_data
         from ..config import load_run
         try:
             ref = sm_same_data(load_run(ev["run_file"]))
