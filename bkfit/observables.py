@@ -138,10 +138,5 @@ def parse_obs_key(text: str) -> tuple[str, dict]:
     return name, {a: out[a] for a in spec.args if a in out}
 
 
-def vectorised(name: str):
-    """fn(coeffs, par, **args) jitted-friendly accessor."""
-    return get(name).fn
-
-
 __all__ = ["register", "get", "predict", "all_names", "obs_key", "parse_obs_key",
            "ObservableSpec", "UnknownObservable", "jnp"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal, Union
 
 import numpyro.distributions as dist
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError, YamlFloat, check_finite_tree, did_you_mean, pydantic_errors
 
@@ -76,7 +76,6 @@ class HalfNormal(_S):
 
 
 PriorSpec = Union[Uniform, LogUniform, Normal, HalfNormal]
-_ADAPTER = TypeAdapter(PriorSpec)
 CLASSES = {"uniform": Uniform, "loguniform": LogUniform, "normal": Normal,
            "halfnormal": HalfNormal}
 DISTS = list(CLASSES)

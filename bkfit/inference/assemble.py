@@ -114,9 +114,6 @@ class Assembled:
         for k, v in rec.items():
             numpyro.deterministic(k, v)
 
-    def free_parameter_count(self) -> int:
-        return len(self.priors)
-
 
 def _model_error(e: Exception, cfg: RunConfig) -> InputError:
     msg = str(e)

@@ -187,15 +187,6 @@ def problem_from_model(model_fn, *args, descriptions: dict | None = None,
     return EvidenceProblem(sites, loglike, desc)
 
 
-def build_prior_transform_and_loglike(asm):
-    """(prior_transform, loglike) of an :class:`~bkfit.inference.assemble.Assembled` run:
-    ``prior_transform(u)`` maps the unit hypercube (``asm`` dimension) to a dict of latent
-    values, ``loglike(latents)`` is the run's total log-likelihood.  Also returns nothing
-    else; use :func:`problem_from_assembled` for the full problem."""
-    p = problem_from_assembled(asm)
-    return p.prior_transform, p.loglike
-
-
 def problem_from_assembled(asm) -> EvidenceProblem:
     desc = dict(asm.prior_text)
     for b in asm.blocks:

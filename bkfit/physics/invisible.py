@@ -64,7 +64,6 @@ c (explicit spinors / polarisation vectors), and eta the K* helicity.  This is e
 """
 from __future__ import annotations
 
-import functools
 import itertools
 from pathlib import Path
 
@@ -77,7 +76,7 @@ from jax.scipy.special import ndtr
 from .bsnunu import MODES
 from .common import integrate_endpoint, kallen_pos, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
-from .invisible_gram import dark_slots, hadronic_slots, tensor_EB
+from .invisible_gram import dark_slots, hadronic_slots
 from .invisible_gram import msq as gram_msq
 from .invisible_gram import table as gram_table
 from .invisible_hooks import CONTRIBUTIONS, points_for_bins
