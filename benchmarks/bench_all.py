@@ -4,7 +4,9 @@
                                    [--per-run-only] [--runs RUN ...]
 
 0. a per-run table: value + gradient of the joint log-posterior of every shipped run against
-   the budget (0.3 ms; 0.1 ms for the quickstart), with the load average of the machine;
+   the budget (0.3 ms; 0.1 ms for the quickstart), measured as NUTS evaluates it (inside one
+   compiled loop) and per jitted Python call (which adds the dispatch of a ~250-leaf input),
+   with the load average of the machine;
 
 1. one jitted joint log-likelihood and one value-and-gradient evaluation for the quickstart
    run and for the largest shipped run, next to the time flavio needs for the same
@@ -69,6 +71,24 @@ def _flavio_equivalent(name: str, args: dict):
     return None
 
 
+def in_loop_us(pe, x0, n: int) -> float:
+    """Value + gradient of ``pe`` as NUTS sees it: n evaluations inside one compiled
+    ``lax.scan`` (each at a point moved by the previous result, so nothing is hoisted),
+    without the Python dispatch of a jitted call; median over 5 repetitions."""
+    import jax
+    import jax.numpy as jnp
+    vg = jax.value_and_grad(pe)
+
+    def body(c, _):
+        x = jax.tree_util.tree_map(lambda v: v + c, x0)
+        v, gr = vg(x)
+        s = v + sum(jnp.sum(t) for t in jax.tree_util.tree_leaves(gr))
+        return 1e-30 * jnp.tanh(s), None
+    loop = jax.jit(lambda c: jax.lax.scan(body, c, None, length=n)[0])
+    jax.block_until_ready(loop(0.0))
+    return 1e6 * median_time(lambda: jax.block_until_ready(loop(0.0)), n=5, warm=1) / n
+
+
 def joint(run_file: str, n: int, flavio_compare: bool = True) -> dict:
     import jax
     from numpyro.infer.util import initialize_model
@@ -92,6 +112,7 @@ def joint(run_file: str, n: int, flavio_compare: bool = True) -> dict:
            "sampled_dimension": int(sum(np.size(v) for v in x0.values())),
            "logL_us": 1e6 * median_time(lambda: jax.block_until_ready(f(x0)), n),
            "logL_grad_us": 1e6 * median_time(lambda: jax.block_until_ready(g(x0)), n),
+           "logL_grad_in_loop_us": in_loop_us(pe, x0, max(n, 50)),
            "compile_logL_s": c_v, "compile_logL_grad_s": c_g}
     # flavio: the same predictions (the physics; flavio has no pyhf term) at a new point
     if not flavio_compare:
@@ -246,10 +267,11 @@ def per_run(n: int, runs=None) -> list:
         r = joint(f, n, flavio_compare=False)
         budget = QUICKSTART_BUDGET_US if Path(f).stem == "quickstart" else BUDGET_US
         r["budget_us"] = budget
-        r["within_budget"] = bool(r["logL_grad_us"] <= budget)
+        r["within_budget"] = bool(r["logL_grad_in_loop_us"] <= budget)
         rows.append(r)
         print(f"[per-run] {Path(f).stem:24s} terms {r['terms']:3d}  dim {r['sampled_dimension']:4d}"
-              f"  logL {r['logL_us']:7.0f} us  logL+grad {r['logL_grad_us']:7.0f} us"
+              f"  logL+grad {r['logL_grad_in_loop_us']:6.0f} us in the sampler's loop"
+              f" ({r['logL_grad_us']:5.0f} us per jitted call)"
               f"  (budget {budget:.0f}: {'ok' if r['within_budget'] else 'OVER'})"
               f"  compile {r['compile_logL_grad_s']:.1f} s", flush=True)
     return rows
