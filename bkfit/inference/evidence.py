@@ -268,15 +268,16 @@ def nested_sampling(loglike_unit: Callable, dim: int, args: tuple = (), seed: in
             def emit(self, record):
                 progress(f"nested: {record.getMessage()}")
         handler = _Forward(level=logging.INFO)
-        jaxns_logger.addHandler(handler)
-        old_level = jaxns_logger.level
+        old = (jaxns_logger.handlers[:], jaxns_logger.level, jaxns_logger.propagate)
+        jaxns_logger.handlers = [handler]          # ours only (no duplicate lines)
         jaxns_logger.setLevel(logging.INFO)
+        jaxns_logger.propagate = False
     try:
         state = sampler.run(key=jax.random.PRNGKey(seed), args=tuple(args))
     finally:
         if handler is not None:
-            jaxns_logger.removeHandler(handler)
-            jaxns_logger.setLevel(old_level)
+            jaxns_logger.handlers, _, jaxns_logger.propagate = old
+            jaxns_logger.setLevel(old[1])
     res = state.to_result().trim()
     dt = time.time() - t0
     info = {"termination": str(getattr(res, "termination_reason", "")),
