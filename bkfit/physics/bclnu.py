@@ -36,7 +36,7 @@ import yaml
 from scipy.special import bernoulli
 
 from ..observables import register
-from .common import integrate_endpoint, kallen_pos, safe_sqrt
+from .common import integrate_polynomial, kallen_pos, par_constant, safe_sqrt
 
 _DATA = yaml.safe_load(open(Path(__file__).resolve().parents[1] / "inputs" / "data"
                             / "bclnu_mixing.yaml"))
@@ -92,6 +92,7 @@ def _t(mu):
     return 2.0 * jnp.log(mu)
 
 
+@par_constant
 def a_s(par, mu, nf):
     """a = alpha_s(mu)/(4 pi) in the n_f-flavour theory, from alpha_s(m_Z) (n_f = 5) with
     continuous matching at the thresholds of bclnu_mixing.yaml."""
@@ -131,16 +132,19 @@ def _nf_at(mu):
     return 5 if mu >= _RUN["nf_choice_mb"] else (4 if mu >= _RUN["nf_choice_mc"] else 3)
 
 
+@par_constant
 def m_b(par, mu):
     """MSbar m_b(mu) from m_b(m_b) (flavio 'm_b'), n_f = 5 at m_b(m_b)."""
     return run_mass(par["m_b"], par["m_b"], 5, mu, _nf_at(mu), par)
 
 
+@par_constant
 def m_c(par, mu):
     """MSbar m_c(mu) from m_c(m_c) (flavio 'm_c'), n_f = 4 at m_c(m_c)."""
     return run_mass(par["m_c"], par["m_c"], 4, mu, _nf_at(mu), par)
 
 
+@par_constant
 def m_s(par, mu):
     """MSbar m_s(mu) from m_s(2 GeV) (flavio 'm_s', taken as a 3-flavour quantity as
     wilson.util.qcd does)."""
@@ -422,20 +426,32 @@ def dGamma_dq2_Dstar(q2, c: dict, ml, par, mq):
 _RATE = {"B->D": dGamma_dq2_D, "B->D*": dGamma_dq2_Dstar}
 
 
-def Gamma(mode: str, l: str, coeffs: dict, par, n: int = 40):
-    """Total width Gamma(B0 -> D(*)+ l nu), summed over the three neutrino flavours."""
-    mB, mM = par[MODES[mode][0]], par[MODES[mode][1]]
+def _rate_summed(mode: str, l: str, q2, coeffs: dict, par):
+    """dGamma/dq^2 (B0 -> D(*)+ l nu) summed over the three neutrino flavours, at an array
+    of q^2 values."""
     ml = par["m_" + l]
     mq = (m_b(par, SCALE), m_c(par, SCALE))
     cs = [wc_pair(coeffs, l, nu, par) for nu in LEPTONS]
     ctot = {k: jnp.stack([c[k] for c in cs]) for k in cs[0]}
+    cc = {k: v[None, :] for k, v in ctot.items()}
+    return jnp.sum(_RATE[mode](q2[:, None], cc, ml, par, mq), axis=1)
 
-    def f(q2):
-        q2 = q2[:, None]
-        cc = {k: v[None, :] for k, v in ctot.items()}
-        return jnp.sum(_RATE[mode](q2, cc, ml, par, mq), axis=1)
 
-    return integrate_endpoint(f, ml ** 2, (mB - mM) ** 2, n)
+WC_KEYS = ("CVL", "CVR", "CSR", "CSL", "CT")
+
+
+def Gamma(mode: str, l: str, coeffs: dict, par, n: int = 40):
+    """Total width Gamma(B0 -> D(*)+ l nu), summed over the three neutrino flavours.
+
+    The integral is a quadratic polynomial in the b -> c l nu coefficients (SM included):
+    with traced coefficients and concrete parameters its coefficients are computed once
+    (``common.integrate_polynomial``); quadrature otherwise."""
+    mB, mM = par[MODES[mode][0]], par[MODES[mode][1]]
+    ml = par["m_" + l]
+    keys = [f"{x}_bc{l}nu{nu}" for nu in LEPTONS for x in WC_KEYS]
+    present = {k: coeffs[k] for k in keys if k in coeffs}
+    return integrate_polynomial(lambda q, c, p: _rate_summed(mode, l, q, c, p), present,
+                                ml ** 2, (mB - mM) ** 2, par, (), key=("bclnu", mode, l), n=n)
 
 
 def R_ratio(mode: str, num: str, den: str, coeffs: dict, par):

@@ -32,8 +32,9 @@ from pathlib import Path
 import jax.numpy as jnp
 import yaml
 
+from ..inputs import NUISANCE_SETS
 from .ckm import xi
-from .common import integrate_endpoint, kallen, kallen_pos, safe_sqrt
+from .common import integrate_polynomial, kallen, kallen_pos, par_constant, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
 
 FLAVOURS = ("e", "mu", "tau")
@@ -43,6 +44,9 @@ MU_B = 4.8  # renormalisation scale (GeV) of the coefficients and of alpha_e (fl
 
 P_MODES = {"B+->K": ("B+", "K+"), "B0->K": ("B0", "K0")}
 V_MODES = {"B+->K*": ("B+", "K*+"), "B0->K*": ("B0", "K*0")}
+
+# the form-factor coefficients the rates are quadratic forms in (B -> K, B -> K*)
+FF_NAMES = {"P": NUISANCE_SETS["ff_BK"], "V": NUISANCE_SETS["ff_BKstar"]}
 
 _DATA = yaml.safe_load((Path(__file__).resolve().parent.parent / "inputs" / "data"
                         / "bsll_sm.yaml").read_text())
@@ -123,6 +127,7 @@ def _mass_ratio(a1, a0, nf):
     return jnp.exp(A * jnp.log(a1 / a0) + B / b1 * jnp.log((b0 + b1 * a1) / (b0 + b1 * a0)))
 
 
+@par_constant
 def running_inputs(par) -> dict:
     """alpha_s, MSbar m_b(4.8), m_s(4.8) and pole m_b, m_c from flavio's parameters
     (alpha_s(M_Z), m_b(m_b), m_c(m_c), m_s(2 GeV)): four-loop alpha_s, two-loop mass running,
@@ -222,24 +227,39 @@ def _q2_range(par, B, M, m1, m2):
 
 
 # ----------------------------------------------------------------------------- LFV B -> K(*) l l'
+def _present(coeffs: dict, keys) -> dict:
+    """The coefficients among ``keys`` that are present in ``coeffs``."""
+    return {k: coeffs[k] for k in keys if k in coeffs}
+
+
 def BR_P_lfv(mode: str, l1: str, l2: str, coeffs: dict, par, n: int = 64):
-    """BR(B -> P l1^+ l2^-) (flavio: 'BR(B+->K{l1}{l2})' means B^- -> K^- l1^+ l2^-)."""
+    """BR(B -> P l1^+ l2^-) (flavio: 'BR(B+->K{l1}{l2})' means B^- -> K^- l1^+ l2^-).
+
+    The q^2 integral is a quadratic polynomial in the coefficients whose coefficients are
+    quadratic forms in the B -> K form-factor parameters (``common.integrate_polynomial``):
+    constants or small contractions in a fit, quadrature when nothing is traced."""
     B, P = P_MODES[mode]
-    m1, m2 = par["m_" + l1], par["m_" + l2]
-    c = _wc(coeffs, l1, l2)
-    lo, hi = _q2_range(par, B, P, m1, m2)
-    # scalar amplitudes: (m_b C_S)/m_b, so no quark mass is needed (no dipole for l1 != l2)
-    return par["tau_" + B] * integrate_endpoint(
-        lambda q: _rate_P(q, c, par, B, P, m1, m2, 1.0), lo, hi, n=n)
+    lo, hi = _q2_range(par, B, P, par["m_" + l1], par["m_" + l2])
+
+    def rate(q, c, p):
+        # scalar amplitudes: (m_b C_S)/m_b, so no quark mass is needed (no dipole, l1 != l2)
+        return _rate_P(q, _wc(c, l1, l2), p, B, P, p["m_" + l1], p["m_" + l2], 1.0)
+
+    return par["tau_" + B] * integrate_polynomial(
+        rate, _present(coeffs, wc_names(l1, l2)), lo, hi, par, FF_NAMES["P"],
+        key=("bsll_P", mode, l1, l2), n=n)
 
 
 def BR_V_lfv(mode: str, l1: str, l2: str, coeffs: dict, par, n: int = 64):
     B, V = V_MODES[mode]
-    m1, m2 = par["m_" + l1], par["m_" + l2]
-    c = _wc(coeffs, l1, l2)
-    lo, hi = _q2_range(par, B, V, m1, m2)
-    return par["tau_" + B] * integrate_endpoint(
-        lambda q: _rate_V(q, c, par, B, V, m1, m2), lo, hi, n=n)
+    lo, hi = _q2_range(par, B, V, par["m_" + l1], par["m_" + l2])
+
+    def rate(q, c, p):
+        return _rate_V(q, _wc(c, l1, l2), p, B, V, p["m_" + l1], p["m_" + l2])
+
+    return par["tau_" + B] * integrate_polynomial(
+        rate, _present(coeffs, wc_names(l1, l2)), lo, hi, par, FF_NAMES["V"],
+        key=("bsll_V", mode, l1, l2), n=n)
 
 
 # ----------------------------------------------------------------------------- B_s -> l l'
@@ -366,12 +386,19 @@ def dBR_dq2_Ktautau(mode: str, q2, coeffs: dict, par, run=None):
     return par["tau_" + B] * out
 
 
+KTAUTAU_WC = wc_names("tau", "tau") + ["C7_bs", "C7p_bs"]
+
+
 def BR_Ktautau(mode: str, coeffs: dict, par, n: int = 48):
+    """CP-averaged BR(B -> K tau+ tau-): the integrated rate is a quadratic polynomial in the
+    NP coefficients (SM part included) with form-factor quadratic forms as coefficients
+    (``common.integrate_polynomial``)."""
     B, P = P_MODES[mode]
     mt = par["m_tau"]
     lo, hi = _q2_range(par, B, P, mt, mt)
-    run = running_inputs(par)
-    return integrate_endpoint(lambda q: dBR_dq2_Ktautau(mode, q, coeffs, par, run), lo, hi, n=n)
+    return integrate_polynomial(
+        lambda q, c, p: dBR_dq2_Ktautau(mode, q, c, p), _present(coeffs, KTAUTAU_WC),
+        lo, hi, par, FF_NAMES["P"], key=("bsll_Ktautau", mode), n=n)
 
 
 # ----------------------------------------------------------------------------- registration

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from ..observables import register
 from . import bsnunu as b
+from .common import is_concrete
 from .invisible_hooks import CONTRIBUTIONS, points_for_bins
 
 _TEX = {"B+->K": r"B^+\to K^+", "B0->K": r"B^0\to K^0", "B+->K*": r"B^+\to K^{*+}",
@@ -86,7 +88,12 @@ def _inv(mode):
         f = lambda lo, hi: b.BR_bin(mode, lo, hi, coeffs, par)  # noqa: E731
         lo = jnp.asarray(q2min)
         hi = jnp.asarray(q2max)
-        out = jax.vmap(f)(lo.ravel(), hi.ravel()).reshape(lo.shape)
+        if is_concrete(q2min) and is_concrete(q2max) and lo.shape == hi.shape:
+            # concrete edges: all bins at once, so that a traced call stays an exact quadratic
+            # form in the form-factor nuisances (vmapped edges would be traced: quadrature)
+            out = f(np.asarray(q2min, dtype=float), np.asarray(q2max, dtype=float))
+        else:
+            out = jax.vmap(f)(lo.ravel(), hi.ravel()).reshape(lo.shape)
         n = points_for_bins(q2min, q2max)
         for c in CONTRIBUTIONS:
             g = lambda l_, h_: c.bin(mode, l_, h_, coeffs, par, n=n)  # noqa: E731

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 from ..observables import register
 from .bclnu import _DATA, _rk4, a_s, m_b, m_s
 from .ckm import xi
+from .common import par_constant
 
 SCALE = float(_DATA["scales"]["Bs_mixing"])
 _TOP = _DATA["top_pole_to_msbar"]
@@ -43,6 +44,7 @@ def S0(x):
             - 3 * x ** 3 * jnp.log(x) / (2 * (1 - x) ** 3))
 
 
+@par_constant
 def mt_mt(par):
     """MSbar m_t(m_t) from the pole mass: m_t(M_t)/M_t = 1 + z1 a + z2 a^2 + z3 a^3,
     a = alpha_s^(5)(M_t)/pi, then six-flavour running to mu = m_t(mu) (fixed point)."""
@@ -60,6 +62,7 @@ def mt_mt(par):
     return mu
 
 
+@par_constant
 def bag_rgi_factor(par):
     """Bhat/B(mu) = alpha_s(mu)^(-6/23) (1 + alpha_s(mu)/(4 pi) 5165/3174), n_f = 5."""
     a4 = a_s(par, SCALE, 5)
@@ -67,6 +70,7 @@ def bag_rgi_factor(par):
     return als ** (-6.0 / 23.0) * (1.0 + a4 * 5165.0 / 3174.0)
 
 
+@par_constant
 def matrix_elements(par):
     m, f = par["m_Bs"], par["f_Bs"]
     B = {i: par[f"bag_Bs_{i}"] for i in range(1, 6)}
@@ -79,6 +83,7 @@ def matrix_elements(par):
     return me
 
 
+@par_constant
 def M12_SM(par):
     xt = mt_mt(par) ** 2 / par["m_W"] ** 2
     lam_t = xi(par, "t", "b", "s")
