@@ -11,7 +11,11 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator
 
 
-class InputError(ValueError):
+class BkfitError(Exception):
+    """Base class of the errors bkfit raises on purpose (bkfit/cli maps each to an exit code)."""
+
+
+class InputError(BkfitError, ValueError):
     """Bad input in a file: says which file, which field, and what is allowed."""
 
     def __init__(self, message: str, file: str | None = None, field: str | None = None):
@@ -24,6 +28,18 @@ class InputError(ValueError):
         if field:
             where += f"field '{field}': "
         super().__init__(where + message)
+
+
+class ModelError(BkfitError, ValueError):
+    """Invalid model name or options (raised before any compilation or sampling)."""
+
+
+class RunFailed(BkfitError):
+    """A run stopped after it started (numerical-health check or sampling); its log says why."""
+
+
+class RunInterrupted(BkfitError):
+    """A run was interrupted (Ctrl-C); its progress is kept in the checkpoint for resuming."""
 
 
 def did_you_mean(name: str, choices, n: int = 3, cutoff: float = 0.5) -> str:

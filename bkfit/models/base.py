@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-
-class ModelError(ValueError):
-    """Invalid model name or options (raised before any compilation or sampling)."""
+from ..errors import ModelError  # noqa: F401  (defined with bkfit's other errors)
 
 
 class Model:
