@@ -25,6 +25,17 @@ def _belle2_terms(asm):
     return [(t, k) for t, k in zip(asm.terms, asm.term_keys) if isinstance(t, PyhfTerm)]
 
 
+def channel_labels(channels) -> dict:
+    """Short plot labels for the Belle II workspace's channels (the channel name otherwise)."""
+    prefixes = {"A__": "ITA signal region (Y4S)", "B__": "ITA control region (Y4S)",
+                "C__": "ITA signal region (off-res.)", "D__": "ITA control region (off-res.)"}
+    lab = {}
+    for c in channels:
+        lab[c] = next((v for k, v in prefixes.items() if c.startswith(k)),
+                      "HTA" if "had" in c else c)
+    return lab
+
+
 def signal_samples(term) -> dict:
     """channel -> names of the signal samples (reweighted ones, or those scaled by the POI)."""
     out: dict = {}
@@ -84,7 +95,7 @@ def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> lis
     paths = []
     for term, (tot, sig, bins) in found:
         obs = term.observed_counts()
-        labels = term.channel_labels()
+        labels = channel_labels(term.channels)
         chans = list(obs)
         fig, axes = plt.subplots(2 * len(chans), 1, figsize=(8, 3.6 * len(chans)),
                                  gridspec_kw={"height_ratios": [2, 1] * len(chans)},
