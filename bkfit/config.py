@@ -44,32 +44,28 @@ import tomllib
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from .errors import InputError, TomlFloat, TomlInt, check_finite_tree, did_you_mean, \
-    pydantic_errors
+from .errors import InputError, StrictModel, TomlFloat, TomlInt, check_finite_tree, \
+    did_you_mean, pydantic_errors
 
 ROOT_HINT = "paths in a run file are relative to the repository root (the current directory) " \
             "or to the run file's folder"
 
 
-class _S(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class RunSection(_S):
+class RunSection(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
                       description="output folder name: letters, digits, '_', '.', '-'")
     description: str = ""
     seed: TomlInt = Field(default=0, description="integer random seed")
 
 
-class PriorsSection(_S):
+class PriorsSection(StrictModel):
     file: Optional[str] = None
     parameters: dict[str, dict] = Field(default_factory=dict)
 
 
-class LikelihoodSection(_S):
+class LikelihoodSection(StrictModel):
     files: list[str] = Field(min_length=1, description="list of likelihood YAML files")
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -78,13 +74,13 @@ class LikelihoodSection(_S):
     options: dict[str, dict] = Field(default_factory=dict)
 
 
-class NuisanceSection(_S):
+class NuisanceSection(StrictModel):
     sets: list[str] = Field(default_factory=list)
     parameters: list[str] = Field(default_factory=list)
     fixed: dict[str, TomlFloat] = Field(default_factory=dict)
 
 
-class SamplerSection(_S):
+class SamplerSection(StrictModel):
     chains: TomlInt = Field(default=4, ge=1, le=256, description="1 <= chains <= 256")
     num_warmup: TomlInt = Field(default=500, ge=1, description="a positive integer")
     num_samples: TomlInt = Field(default=1000, ge=1, description="a positive integer")
@@ -99,11 +95,11 @@ class SamplerSection(_S):
         "elsewhere)")
 
 
-class ReportSection(_S):
+class ReportSection(StrictModel):
     observables: list[str] = Field(default_factory=list)
 
 
-class RunConfig(_S):
+class RunConfig(StrictModel):
     run: RunSection = Field(description="a [run] table with at least name = \"...\"")
     model: dict = Field(description="a [model] table with at least name = \"...\" "
                                     "(`bkfit list models`)")

@@ -1,5 +1,5 @@
-"""Errors raised for bad input, before any compilation or sampling, and the validated
-number types every input file uses."""
+"""Errors raised for bad input, before any compilation or sampling; the strict base class,
+"did you mean" hints and validated number types that every input schema uses."""
 from __future__ import annotations
 
 import difflib
@@ -8,7 +8,7 @@ import types
 import typing
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 
 class BkfitError(Exception):
@@ -42,9 +42,28 @@ class RunInterrupted(BkfitError):
     """A run was interrupted (Ctrl-C); its progress is kept in the checkpoint for resuming."""
 
 
+def close_matches(name: str, choices, n: int = 3, cutoff: float = 0.5) -> list[str]:
+    """The (at most ``n``) choices closest to ``name``, best first (difflib)."""
+    return difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
+
+
 def did_you_mean(name: str, choices, n: int = 3, cutoff: float = 0.5) -> str:
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
+    """`` Did you mean 'a', 'b'?`` for the choices close to ``name``, or ``""``."""
+    close = close_matches(name, choices, n=n, cutoff=cutoff)
     return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def refuse_unknown_keys(data, allowed, file: str, what: str = "top-level key(s)"):
+    """Raise InputError naming the first key of mapping ``data`` that is not in ``allowed``."""
+    extra = [k for k in data if k not in allowed] if isinstance(data, dict) else []
+    if extra:
+        raise InputError(f"unknown {what} {extra}.{did_you_mean(str(extra[0]), allowed)} "
+                         f"Allowed: {', '.join(allowed)}", file=file, field=str(extra[0]))
+
+
+class StrictModel(BaseModel):
+    """Base of every input schema: unknown fields and NaN / inf are refused."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------------- number types

@@ -13,12 +13,13 @@ Naming follows flavio where flavio has the observable.  Extensions (documented i
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
 import jax.numpy as jnp
+
+from .errors import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,7 @@ class UnknownObservable(KeyError):
 def get(name: str) -> ObservableSpec:
     _load()
     if name not in REGISTRY:
-        close = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise UnknownObservable(f"unknown observable '{name}'.{hint} "
+        raise UnknownObservable(f"unknown observable '{name}'.{did_you_mean(name, REGISTRY)} "
                                 "(`bkfit list observables` prints them all)")
     return REGISTRY[name]
 

@@ -12,23 +12,19 @@ The first exact name wins over patterns; patterns are tried in file order.
 """
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 from pathlib import Path
 from typing import Literal, Union
 
 import numpyro.distributions as dist
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from .errors import InputError, YamlFloat, check_finite_tree, did_you_mean, pydantic_errors
-
-
-class _S(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+from .errors import InputError, StrictModel, YamlFloat, check_finite_tree, close_matches, \
+    did_you_mean, pydantic_errors, refuse_unknown_keys
 
 
-class Uniform(_S):
+class Uniform(StrictModel):
     dist: Literal["uniform"]
     low: YamlFloat = Field(description="lower bound")
     high: YamlFloat = Field(description="upper bound, above 'low'")
@@ -43,7 +39,7 @@ class Uniform(_S):
         return dist.Uniform(self.low, self.high)
 
 
-class LogUniform(_S):
+class LogUniform(StrictModel):
     dist: Literal["loguniform"]
     low: YamlFloat = Field(gt=0, description="lower bound, > 0 for a log-uniform prior")
     high: YamlFloat = Field(gt=0, description="upper bound, above 'low'")
@@ -58,7 +54,7 @@ class LogUniform(_S):
         return dist.LogUniform(self.low, self.high)
 
 
-class Normal(_S):
+class Normal(StrictModel):
     dist: Literal["normal"]
     mu: YamlFloat = 0.0
     sigma: YamlFloat = Field(gt=0, description="standard deviation, > 0")
@@ -67,7 +63,7 @@ class Normal(_S):
         return dist.Normal(self.mu, self.sigma)
 
 
-class HalfNormal(_S):
+class HalfNormal(StrictModel):
     dist: Literal["halfnormal"]
     sigma: YamlFloat = Field(gt=0, description="scale, > 0")
 
@@ -177,12 +173,7 @@ class PriorSet:
             raise InputError("the prior file is empty; it needs a top-level 'parameters' "
                              "mapping, e.g. parameters: {m_phi: {dist: uniform, low: 0, "
                              "high: 2}}", file=file, field="parameters")
-        allowed = ("parameters", "notes", "source")
-        extra = [k for k in data if k not in allowed] if isinstance(data, dict) else []
-        if extra:
-            raise InputError(f"unknown top-level key(s) {extra}."
-                             f"{did_you_mean(str(extra[0]), allowed)} Allowed: "
-                             f"{', '.join(allowed)}", file=file, field=str(extra[0]))
+        refuse_unknown_keys(data, ("parameters", "notes", "source"), file)
         if not isinstance(data, dict) or "parameters" not in data:
             raise InputError("a prior file needs a top-level 'parameters' mapping", file=file,
                              field="parameters")
@@ -247,7 +238,7 @@ class PriorSet:
             if s is None:
                 exact = [k for k in self.specs if not any(ch in k for ch in "*?[")
                          and k not in names]
-                close = difflib.get_close_matches(n, exact, n=1, cutoff=0.5)
+                close = close_matches(n, exact, n=1)
                 if close:
                     # most likely a misspelled name in the prior file (or run-file override)
                     key = close[0]

@@ -113,10 +113,8 @@ class ParameterDB:
 
 
 def unknown_parameter_message(name: str, known) -> str:
-    import difflib
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return f"unknown physics parameter '{name}'.{hint}"
+    from ..errors import did_you_mean
+    return f"unknown physics parameter '{name}'.{did_you_mean(name, known, cutoff=0.6)}"
 
 
 def _constraint_from_yaml(d: dict) -> Constraint:

@@ -22,10 +22,11 @@ from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .. import observables as obsreg
-from ..errors import InputError, YamlFloat, check_finite_tree, did_you_mean, pydantic_errors
+from ..errors import InputError, StrictModel, YamlFloat, check_finite_tree, did_you_mean, \
+    pydantic_errors, refuse_unknown_keys
 from .base import Reference
 from .terms import AsymmetricGaussianTerm, GaussianTerm, MultivariateGaussianTerm, UpperLimitTerm
 
@@ -36,22 +37,18 @@ EXTERNAL_TYPES = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class RefModel(_Strict):
+class RefModel(StrictModel):
     citation: str = Field(min_length=3, description="arXiv id or DOI")
     where: str = ""
     notes: str = ""
 
 
-class ObsRef(_Strict):
+class ObsRef(StrictModel):
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
 
 
-class _Base(_Strict):
+class _Base(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.:+\-]+$",
                       description="unique entry name: letters, digits, '_', '.', ':', '+', '-'")
     reference: RefModel = Field(description="{citation: arXiv id or DOI, where: table/figure}")
@@ -327,12 +324,7 @@ def load_file(path: str | Path, overrides: dict | None = None,
     if data is None:
         raise InputError("the likelihood file is empty; it needs a top-level 'entries' list",
                          file=file, field="entries")
-    unknown = [k for k in data if k not in ("entries", "source", "notes")] \
-        if isinstance(data, dict) else []
-    if unknown:
-        raise InputError(f"unknown top-level key(s) {unknown}."
-                         f"{did_you_mean(unknown[0], ('entries', 'source', 'notes'))} "
-                         "Allowed: entries, source, notes", file=file, field=str(unknown[0]))
+    refuse_unknown_keys(data, ("entries", "source", "notes"), file)
     if not isinstance(data, dict) or "entries" not in data:
         raise InputError("a likelihood file needs a top-level 'entries' list", file=file,
                          field="entries")

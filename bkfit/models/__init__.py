@@ -5,9 +5,9 @@ files to the class; each class documents its options (the run file's ``[model]``
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 
+from ..errors import did_you_mean
 from .base import Model, ModelError  # noqa: F401
 
 # name -> "module:Class"; modules are imported lazily
@@ -40,9 +40,8 @@ MODELS: dict[str, str] = {
 
 def get_model_class(name: str):
     if name not in MODELS:
-        close = difflib.get_close_matches(name, list(MODELS), n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ModelError(f"unknown model '{name}'.{hint} Known: {', '.join(sorted(MODELS))}")
+        raise ModelError(f"unknown model '{name}'.{did_you_mean(name, MODELS)} "
+                         f"Known: {', '.join(sorted(MODELS))}")
     mod, cls = MODELS[name].split(":")
     return getattr(importlib.import_module(mod), cls)
 
