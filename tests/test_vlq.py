@@ -343,6 +343,23 @@ def test_relic_fast_path_vs_quadrature_solution(m, css, cdd):
     assert abs(fast / ref - 1) < 1e-3, (fast, ref)
 
 
+def test_relic_fast_path_within_half_percent_over_the_prior_range():
+    """The fast relic path (windowed BDF2 on tabulated thermal factors) against the BDF2
+    solver relic.omega_h2 with Gondolo-Gelmini quadratures at every one of 3000 steps, at
+    random points over the vlq_benchmark prior range: m_phi in [0.3, 2.39] GeV, C^ss
+    log-uniform over 2.5 decades (Omega h^2 from ~1e-3 to ~1e3), C^dd/C^ss and C^uu/C^ss in
+    [-1, 1] (every channel, open and forbidden): within 0.5 %."""
+    rng = np.random.default_rng(2024)
+    for _ in range(8):
+        m = rng.uniform(0.3, 2.39)
+        css = 10 ** rng.uniform(-5.5, -3.0)
+        c = {"m_phi": m, "CS_ssphiphi": css, "CS_ddphiphi": rng.uniform(-1, 1) * css,
+             "CS_uuphiphi": rng.uniform(-1, 1) * css}
+        fast = float(vlq.omega_h2(c, PAR))
+        ref = float(vlq.omega_h2_exact(c, PAR, n_steps=3000))
+        assert abs(fast / ref - 1) < 5e-3, (c, fast, ref)
+
+
 def test_relic_fast_path_gradient_vs_finite_differences():
     """d Omega/d m_phi and d Omega/d C^ss of the fast path against central differences (1e-4)."""
     def om(m, c):

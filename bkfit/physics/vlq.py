@@ -290,7 +290,7 @@ def sigmav_hadrons(coeffs, par, x):
 def omega_h2(coeffs, par, **kw):
     """Omega h^2 of phi (real scalar, g = 1, self-conjugate) from freeze-out with the LO chiral
     annihilation channels only.  Fast path (relic.omega_h2_channels: tabulated thermal factors,
-    800 BDF2 steps with Richardson extrapolation; agrees with the converged :func:`omega_h2_exact` to < 0.1 %, tests/test_vlq.py); keyword
+    BDF2 in a window around freeze-out on an 800-step grid with Richardson extrapolation; within 0.5 % of :func:`omega_h2_exact`, tests/test_vlq.py); keyword
     arguments (x_start, x_end, n_steps) are passed on."""
     from . import relic
     m = _safe_mass(coeffs)
