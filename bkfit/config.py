@@ -40,6 +40,7 @@ Schema (every table and key is checked; unknown keys are errors)::
 """
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Literal, Optional
@@ -49,8 +50,8 @@ from pydantic import Field, ValidationError
 from .errors import InputError, StrictModel, TomlFloat, TomlInt, check_finite_tree, \
     did_you_mean, pydantic_errors
 
-ROOT_HINT = "paths in a run file are relative to the repository root (the current directory) " \
-            "or to the run file's folder"
+ROOT_HINT = "relative paths in a run file are looked up next to the run file, in its parent " \
+            "folder, in the current directory and in bkfit's shipped data, in this order"
 
 
 class RunSection(StrictModel):
@@ -119,17 +120,34 @@ _NON_NEGATIVE_PREFIXES = ("m_", "tau_")
 
 
 def resolve_path(p: str, run_path: Path) -> Path:
+    """Where a relative path of a run file points: the first existing one of the run file's
+    folder, that folder's parent (a repository's ``runs/`` next to ``priors/``), the current
+    directory and bkfit's shipped data (``bkfit/inputs/shipped.py``).  When none exists, the
+    first candidate whose folder exists (so that a "did you mean" can list its files)."""
+    from .inputs.shipped import data_root
     cand = Path(p)
     if cand.is_absolute():
         return cand
-    for base in (Path.cwd(), run_path.parent, run_path.parent.parent):
+    run_dir = Path(run_path).parent
+    bases = [run_dir, run_dir.parent, Path.cwd()]
+    shipped = data_root()
+    if shipped is not None:
+        bases.append(shipped)
+    for base in bases:
         if (base / cand).exists():
+            return base / cand
+    for base in bases:
+        if (base / cand).parent.is_dir():
             return base / cand
     return Path.cwd() / cand
 
 
 def load_run(path: str | Path) -> RunConfig:
-    path = Path(path)
+    """Read and validate a run file (InputError naming the file and field).  ``path`` may
+    also name a shipped run (``quickstart``; ``bkfit/inputs/shipped.py``) when no such file
+    exists."""
+    from .inputs.shipped import find_run
+    path = find_run(path)
     file = str(path)
     try:
         text = path.read_text()
@@ -137,6 +155,63 @@ def load_run(path: str | Path) -> RunConfig:
         raise InputError("run file not found", file=file) from None
     except (IsADirectoryError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read the run file as text: {e}", file=file) from None
+    return parse_run(text, file)
+
+
+def run_from_dict(data: dict, file: str = "<dict>") -> RunConfig:
+    """A run given as a dict with the run-file structure (``{"run": {"name": ...},
+    "model": {...}, "likelihood": {"files": [...]}, ...}``), validated as a run file is.
+    Relative paths in it resolve from the current directory and the shipped data."""
+    if not isinstance(data, dict):
+        raise InputError(f"a run must be a dict of tables, got {type(data).__name__}",
+                         file=file)
+    return parse_run(to_toml(data), file)
+
+
+def to_toml(data: dict) -> str:
+    """TOML text of a run dict (tables of strings, numbers, booleans, lists and inline
+    tables), checked to read back as ``data``."""
+    def key(k):
+        k = str(k)
+        return k if k and all(c.isalnum() or c in "_-" for c in k) else json.dumps(k)
+
+    def value(v, where):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x, where) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{key(k)} = {value(x, where)}" for k, x in v.items()) + "}"
+        raise InputError(f"cannot write a {type(v).__name__} into a run file (allowed: "
+                         "strings, numbers, booleans, lists and dicts)", file="<dict>",
+                         field=where)
+
+    lines = []
+    for table, body in data.items():
+        if not isinstance(body, dict):
+            raise InputError(f"'{table}' must be a table (a dict), got {body!r}",
+                             file="<dict>", field=str(table))
+        lines.append(f"[{key(table)}]")
+        lines += [f"{key(k)} = {value(v, f'{table}.{k}')}" for k, v in body.items()]
+        lines.append("")
+    text = "\n".join(lines)
+    try:
+        back = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"the run dict cannot be written as TOML: {e}", file="<dict>") from None
+    if json.dumps(back, sort_keys=True, default=str) != json.dumps(data, sort_keys=True,
+                                                                     default=str):
+        raise InputError("the run dict does not survive a TOML round trip (keys must be "
+                         "strings)", file="<dict>")
+    return text
+
+
+def parse_run(text: str, file: str) -> RunConfig:
+    """Validate the TOML text of a run file; ``file`` names it in errors."""
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#")
                                for ln in text.splitlines()):
         raise InputError("the run file is empty; it needs at least the tables [run] (name), "

@@ -1,4 +1,4 @@
-"""Command-line interface: ``bkfit fit | predict | list | plot | evidence | compare``.
+"""Command-line interface: ``bkfit fit | predict | list | plot | evidence | compare | init``.
 
 Each command parses its arguments and calls library functions; bkfit's errors become exit
 codes in one place, ``_errors.py``."""
@@ -9,6 +9,7 @@ import click
 from ._errors import Group
 from .evidence import compare_cmd, evidence_cmd
 from .fit import fit
+from .init import init
 from .listing import list_
 from .plot import plot
 from .predict import predict
@@ -20,7 +21,7 @@ def main():
     """bkfit: Bayesian global fits of new physics in b -> s + invisible."""
 
 
-for _command in (fit, predict, list_, plot, evidence_cmd, compare_cmd):
+for _command in (fit, predict, list_, plot, evidence_cmd, compare_cmd, init):
     main.add_command(_command)
 
 __all__ = ["main"]

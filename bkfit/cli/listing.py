@@ -12,7 +12,9 @@ from ._errors import fail
 @click.command("list")
 @click.argument("what", type=click.Choice(["observables", "models", "likelihoods", "parameters"]))
 @click.argument("model", required=False)
-@click.option("--dir", "lik_dir", default="likelihoods", show_default=True)
+@click.option("--dir", "lik_dir", default=None,
+              help="folder of likelihood files (default: ./likelihoods if there, else the "
+                   "shipped ones)")
 def list_(what, model, lik_dir):
     """List observables, models, likelihood entries, or a model's parameters."""
     if what == "observables":
@@ -20,7 +22,7 @@ def list_(what, model, lik_dir):
     elif what == "models":
         _models()
     elif what == "likelihoods":
-        _likelihoods(Path(lik_dir))
+        _likelihoods(_likelihood_dir(lik_dir))
     else:
         if not model:
             fail("usage: bkfit list parameters MODEL")
@@ -42,9 +44,23 @@ def _models():
         click.echo(f"{n}\t{get_model_class(n).description}")
 
 
+def _likelihood_dir(lik_dir) -> Path:
+    from ..inputs.shipped import shipped_dir
+    if lik_dir is None:
+        here = Path("likelihoods")
+        return here if here.is_dir() and any(here.glob("*.yaml")) else shipped_dir("likelihoods")
+    d = Path(lik_dir)
+    if not d.is_dir():
+        fail(f"--dir {lik_dir}: no such folder")
+    return d
+
+
 def _likelihoods(lik_dir: Path):
     from ..likelihood.loader import load_file
-    for f in sorted(lik_dir.glob("*.yaml")):
+    files = sorted(lik_dir.glob("*.yaml"))
+    if not files:
+        fail(f"no likelihood files (*.yaml) in {lik_dir}")
+    for f in files:
         try:
             terms = load_file(f)
         except InputError as e:

@@ -40,6 +40,11 @@ def versions() -> dict:
     return out
 
 
+def checksums(paths) -> dict:
+    """sha256 of each of ``paths`` that is a file (a run given as a dict has none)."""
+    return {str(f): sha256(f) for f in paths if f and Path(f).is_file()}
+
+
 def sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -283,7 +288,8 @@ def write_all(idata, asm, workdir: Path, timing: dict, health=None) -> dict:
     meta = {
         "run": asm.cfg.run.name, "model": asm.model.name, "seed": asm.cfg.run.seed,
         "versions": versions(),
-        "input_checksums": {f: sha256(f) for f in [asm.cfg.path] + asm.input_files},
+        "run_file": str(Path(asm.cfg.path).resolve()) if Path(asm.cfg.path).is_file() else "",
+        "input_checksums": checksums([asm.cfg.path] + asm.input_files),
         "diagnostics": diag, "warnings": warn, "timing": timing,
         "free_parameters": list(asm.priors),
         "priors": asm.prior_text,

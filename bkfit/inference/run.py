@@ -151,7 +151,7 @@ def run_evidence(run: str | Path, out: str | Path | None = None,
     stderr).  Raises InputError for bad input or an unsupported prior or model."""
     from .evidence import EvidenceResult, agreement, evidence, problem_from_assembled
     from .evidence_setup import evidence_setup, sm_same_data
-    from .results import sha256, versions
+    from .results import checksums, versions
 
     echo = echo or _stderr
     try:
@@ -195,6 +195,6 @@ def run_evidence(run: str | Path, out: str | Path | None = None,
            "terms": [t.name for t in asm.terms], "estimates": estimates,
            "sm_same_data": sm_ref, "agreement": ag,
            "wall_time_s": time.time() - t0, "versions": versions(),
-           "input_checksums": {f: sha256(f) for f in [cfg.path] + asm.input_files}}
+           "input_checksums": checksums([cfg.path] + asm.input_files)}
     _atomic_json(doc, path)
     return path

@@ -345,7 +345,8 @@ class PyhfTerm(Term):
 # ---------------------------------------------------------------------------- shipped entry
 def default_term(**overrides) -> PyhfTerm:
     """The ``belle2_2023_kpnunu_full`` entry of likelihoods/belle2_kpnunu_2023.yaml."""
-    root = Path(__file__).resolve().parents[2] / "likelihoods"
+    from ..inputs.shipped import shipped_dir
+    root = shipped_dir("likelihoods")
     data = yaml.safe_load((root / "belle2_kpnunu_2023.yaml").read_text())
     entry = dict(data["entries"][0])
     entry.update(overrides)

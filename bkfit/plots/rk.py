@@ -64,8 +64,8 @@ def plot_rk_rkstar(run_file, out=None, n: int = 5000, seed: int = 0) -> list[Pat
     cfg = load_run(run_file)
     asm = assemble(cfg)
     rk, rks, _ = prior_scan(asm, n, seed)
-    root = Path(__file__).resolve().parents[2]
-    bands = measured_bands(root / "likelihoods" / "bknunu.yaml", asm.base_par)
+    from ..inputs.shipped import shipped_dir
+    bands = measured_bands(shipped_dir("likelihoods") / "bknunu.yaml", asm.base_par)
     fig, ax = plt.subplots(figsize=(5.6, 5))
     top = float(np.nanpercentile(np.concatenate([rk, rks]), 99.5))
     top = max(top, 5.0)
