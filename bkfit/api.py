@@ -1,5 +1,24 @@
-"""The Python face of bkfit: functions that the command line (bkfit/cli/) calls."""
+"""The Python face of bkfit (also importable from ``bkfit`` itself).
+
+``predict``        predictions of observables for given coefficients or model parameters
+``fit``            a NUTS fit of a run (file, shipped name or dict) -> arviz.InferenceData
+``load``           a finished run folder -> arviz.InferenceData (and its metadata)
+``log_likelihood`` a run's jitted log-likelihood (with gradient) of a parameter dict
+``evidence``       ln Z of a run (nested sampling and/or tempered SMC)
+``compare``        Bayes factors, chi^2_min and LOO of finished runs -> pandas.DataFrame
+``shipped_runs``   names of the runs bkfit ships (``bkfit init DIR`` copies them)
+
+A run is a run-file path, the name of a shipped run (``"quickstart"``) or a dict with the
+run-file structure (``{"run": {"name": ...}, "model": {...}, "likelihood": {...}}``).
+Every function raises bkfit's errors (``bkfit.errors``; unknown names come with a "did you
+mean") and never exits; the command line (bkfit/cli/) calls these functions.
+"""
 from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["predict", "fit", "load", "log_likelihood", "LogLikelihood", "evidence", "compare",
+           "belle2_predictive", "shipped_runs", "parse_observables"]
 
 
 def parse_observables(observables) -> list:
@@ -16,16 +35,35 @@ def parse_observables(observables) -> list:
     return parsed
 
 
-def predict(observables, model: str = "left", values: dict | None = None,
+def predict(observables, wc: dict | None = None, model: str = "left", par: dict | None = None,
             options: dict | None = None, uncertainty: bool = False, samples: int = 400,
-            seed: int = 0) -> dict:
-    """Predictions of ``observables`` (keys such as ``'<FL>(B0->K*nunu)[0,4]'``).
+            seed: int = 0, _label: str = "wc") -> dict:
+    """Predictions of ``observables`` (one key or a list, e.g. ``'<FL>(B0->K*nunu)[0,4]'``;
+    ``bkfit list observables`` prints them all).
 
-    ``values``: for model ``left`` its coefficients (numbers or complex literals such as
-    ``'1+2j'``; unnamed ones are zero), for any other model every one of its parameters;
-    ``options``: the model's options.  Returns ``{key: value}`` at the central values of the
-    parameter database, or with ``uncertainty`` ``{key: {"mean", "std"}}`` over ``samples``
-    draws of the nuisance sets.  Raises InputError or ModelError for unknown names."""
+    ``wc``: for model ``left`` its Wilson coefficients by name (numbers, complex numbers or
+    literals such as ``'1+2j'``; unnamed ones are zero, i.e. the SM), for any other model
+    every one of its parameters (``bkfit list parameters MODEL``); ``options``: the model's
+    options; ``par``: physics parameters replacing the database's central values (flavio
+    names, e.g. ``{"tau_B+": 2.5e12}``).  Returns ``{key: value}``, or with ``uncertainty``
+    ``{key: {"mean", "std"}}`` over ``samples`` draws of every nuisance set (parameters given
+    in ``par`` stay fixed).  Raises InputError or ModelError for unknown names.
+
+    >>> import bkfit
+    >>> sm = bkfit.predict("Rnunu(B+->K)")
+    >>> round(sm["Rnunu(B+->K)"], 6)
+    1.0
+    >>> new = bkfit.predict(["Rnunu(B+->K)", "BR(B+->Knunu)"], wc={"CL_bsnutaunutau": -5})
+    >>> new["Rnunu(B+->K)"] > 1.5
+    True
+    >>> sorted(bkfit.predict("BR(B+->Knunu)", wc={"CL_bsnutaunutau": "1+2j"},
+    ...                      uncertainty=True, samples=50)["BR(B+->Knunu)"])
+    ['mean', 'std']
+    >>> bkfit.predict("Rnunu(B+->K)", wc={"CL_bsnutaunutua": 1})
+    Traceback (most recent call last):
+    ...
+    bkfit.errors.InputError: wc: unknown coefficient 'CL_bsnutaunutua'. Did you mean 'CL_bsnutaunutau', ...?
+    """
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -36,28 +74,36 @@ def predict(observables, model: str = "left", values: dict | None = None,
     from .models import make_model
     from .models.left import parse_complex
 
-    values = dict(values or {})
+    if isinstance(observables, str):
+        observables = [observables]
+    values = dict(wc or {})
     parsed = parse_observables(observables)
     if model == "left":
         from .models.wc_names import known_coefficients
         known = known_coefficients()
         for k in values:
             if k not in known:
-                raise InputError(f"--set: unknown coefficient '{k}'.{did_you_mean(k, known)}")
-        coeffs = {k: parse_complex(v, f"--set {k}") for k, v in values.items()}
+                raise InputError(f"{_label}: unknown coefficient '{k}'.{did_you_mean(k, known)}")
+        coeffs = {k: complex(v) if isinstance(v, complex) else parse_complex(v, f"{_label} {k}")
+                  for k, v in values.items()}
         coeffs = {k: (v.real if v.imag == 0 else v) for k, v in coeffs.items()}
     else:
         m = make_model(model, dict(options or {}))
         params = m.parameters()
         unknown = [k for k in values if k not in params]
         if unknown:
-            raise InputError(f"--set: '{unknown[0]}' is not a parameter of model '{model}'."
+            raise InputError(f"{_label}: '{unknown[0]}' is not a parameter of model '{model}'."
                              f"{did_you_mean(unknown[0], params)} Parameters: {params}")
         missing = [p for p in params if p not in values]
         if missing:
-            raise InputError(f"model '{model}' needs --set for {missing}")
+            raise InputError(f"model '{model}' needs {_label} for {missing}")
         coeffs = m.coefficients({k: float(v) for k, v in values.items()})
     db = load_db()
+    fixed = dict(par or {})
+    try:
+        db = db.with_overrides(fixed)
+    except KeyError as e:
+        raise InputError(f"par: {e.args[0]}") from None
     par = dict(db.central)
 
     def f(p):
@@ -67,7 +113,7 @@ def predict(observables, model: str = "left", values: dict | None = None,
     if not uncertainty:
         vals = np.asarray(jax.jit(f)(par))
         return {k: float(v) for k, v in zip(keys, vals)}
-    names = [n for s in NUISANCE_SETS.values() for n in s]
+    names = [n for s in NUISANCE_SETS.values() for n in s if n not in fixed]
     draws = db.sample(names, samples, seed)
 
     def g(x):
@@ -79,3 +125,314 @@ def predict(observables, model: str = "left", values: dict | None = None,
     vals = np.asarray(jax.jit(jax.vmap(g))(jnp.asarray(draws)))
     return {k: {"mean": float(vals[:, i].mean()), "std": float(vals[:, i].std(ddof=1))}
             for i, k in enumerate(keys)}
+
+
+# ---------------------------------------------------------------------------- runs
+def shipped_runs() -> list[str]:
+    """Names of the run files bkfit ships (``bkfit fit NAME`` and ``bkfit.fit(NAME)`` use them).
+
+    >>> import bkfit
+    >>> "quickstart" in bkfit.shipped_runs()
+    True
+    """
+    from .inputs.shipped import shipped_runs as runs
+    return list(runs())
+
+
+def _run_config(run):
+    """A validated RunConfig from a path, a shipped run's name, a dict or a RunConfig."""
+    from .config import RunConfig, load_run, run_from_dict
+    from .errors import InputError
+    if isinstance(run, RunConfig):
+        return run.model_copy(deep=True)
+    if isinstance(run, dict):
+        return run_from_dict(run)
+    if isinstance(run, (str, Path)):
+        return load_run(run)
+    raise InputError(f"a run is a run-file path, a shipped run's name or a dict, got "
+                     f"{type(run).__name__}")
+
+
+_FIT_SETTINGS = ("chains", "num_warmup", "num_samples", "seed", "chain_method", "chunk_size")
+
+
+def fit(run, out=None, *, force: bool = False, resume: bool = False, progress: bool = False,
+        preflight: int = 64, **overrides):
+    """Fit a run with NUTS, write its results folder and return its ``arviz.InferenceData``.
+
+    ``run``: a run-file path, a shipped run's name (``"quickstart"``) or a dict with the
+    run-file structure.  ``out``: the results folder (default ``results/<run name>`` in the
+    current directory); an existing result is only replaced with ``force``.  ``overrides``:
+    sampler settings replacing the run file's (``chains``, ``num_warmup``, ``num_samples``,
+    ``seed``, ``chain_method``, ``chunk_size``).  ``preflight``: prior draws for the
+    numerical-health check (0: skip); ``resume``: continue from the checkpoint of an
+    interrupted run.  The command ``bkfit fit`` does the same.  Example (not run here)::
+
+        idata = bkfit.fit("quickstart", out="qs", num_warmup=200, num_samples=200)
+        idata = bkfit.fit({"run": {"name": "mine"},
+                           "model": {"name": "left", "free": ["CL_bsnutaunutau"]},
+                           "likelihood": {"files": ["likelihoods/bknunu.yaml"]}})
+    """
+    from .errors import InputError, did_you_mean
+    from .inference.run import run_fit
+    for k in overrides:
+        if k not in _FIT_SETTINGS:
+            raise InputError(f"fit: unknown setting '{k}'.{did_you_mean(k, _FIT_SETTINGS)} "
+                             f"Allowed: {', '.join(_FIT_SETTINGS)}")
+    outdir = run_fit(_run_config(run), out, overrides, force=force, resume=resume,
+                     progress=progress, preflight=preflight)
+    return load(outdir)
+
+
+def load(run_dir, metadata: bool = False):
+    """The ``arviz.InferenceData`` of a finished run folder (written by ``fit``); with
+    ``metadata=True`` the pair ``(idata, metadata)``, where metadata is the folder's
+    ``metadata.json`` (run, model, diagnostics, free parameters, priors, terms, best point)
+    plus ``var_names``: the posterior variable of each free parameter.  Example (not run
+    here)::
+
+        idata, meta = bkfit.load("results/quickstart", metadata=True)
+        arviz.summary(idata, var_names=meta["var_names"])
+    """
+    import json
+
+    import arviz as az
+
+    from .errors import InputError
+    from .inference.results import safe_name
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise InputError("no such run folder", file=str(d))
+    missing = [f for f in ("posterior.nc", "metadata.json") if not (d / f).is_file()]
+    if missing:
+        raise InputError(f"not a finished bkfit run folder: {', '.join(missing)} missing",
+                         file=str(d))
+    idata = az.from_netcdf(str(d / "posterior.nc"))
+    if not metadata:
+        return idata
+    meta = json.loads((d / "metadata.json").read_text())
+    meta["var_names"] = [safe_name(p) for p in meta.get("free_parameters", [])]
+    meta["dir"] = str(d)
+    return idata, meta
+
+
+# ---------------------------------------------------------------------------- likelihood
+class LogLikelihood:
+    """The joint log-likelihood of a run as a function of a dict of sampled values (what
+    ``log_likelihood(run)`` returns), for samplers and optimisers of one's own.
+
+    Its parameters (``names``; shapes in ``shapes``, meanings in ``describe()``) are the
+    run's sampled sites, the same as in a fit's posterior:
+
+    * the model's free parameters by name (``bkfit list parameters MODEL``);
+    * ``nuis::<set>`` for each nuisance set of ``[nuisances] sets``: a vector of standard
+      normal variables z; the physical parameters are mean + L z (L the Cholesky factor of
+      the set's covariance);
+    * each likelihood term's own nuisances (e.g. the Belle II workspace's vectors).
+
+    ``ll(x)`` is the total ln L (a JAX scalar), ``ll.grad(x)`` its gradient (a dict like
+    ``x``), ``ll.value_and_grad(x)`` both, ``ll.terms(x)`` ln L per term, ``ll.log_prior(x)``
+    the run's log-prior density of ``x`` (the fit samples ln L + ln prior).  All are jitted
+    (compiled on the first call).  ``x`` is checked first (unknown or missing names,
+    shapes); ``ll.function`` is the unchecked pure JAX function, to compose inside your own
+    jit / grad / vmap.  ``ll.example(seed)`` is a draw from the prior.
+    """
+
+    def __init__(self, asm):
+        import jax
+        import jax.numpy as jnp
+        from numpyro import handlers
+
+        from .inference.health import term_logliks
+
+        self._asm = asm
+        tr = handlers.trace(handlers.seed(
+            lambda: asm.numpyro_model(record=False, likelihood=False), 0)).get_trace()
+        sites = {n: s for n, s in tr.items() if s["type"] == "sample"}
+        self.shapes = {n: tuple(jnp.shape(s["value"])) for n, s in sites.items()}
+        self._dists = {n: s["fn"] for n, s in sites.items()}
+        self.term_names = [t.name for t in asm.terms]
+        per_term = term_logliks(asm)
+        self._per_term = jax.jit(per_term)
+
+        def total(x):
+            return jnp.sum(per_term(x))
+
+        def log_prior(x):
+            return sum(jnp.sum(d.log_prob(x[n])) for n, d in self._dists.items())
+
+        self.function = total
+        self._total = jax.jit(total)
+        self._value_and_grad = jax.jit(jax.value_and_grad(total))
+        self._log_prior = jax.jit(log_prior)
+
+    @property
+    def names(self) -> list[str]:
+        """The parameter names a parameter dict must have (in the order of the fit)."""
+        return list(self.shapes)
+
+    def describe(self) -> dict:
+        """``{name: what it is}`` for every parameter."""
+        out = {}
+        blocks = {b.site: b for b in self._asm.blocks}
+        for n in self.names:
+            if n in self._asm.prior_text:
+                out[n] = f"model parameter, prior {self._asm.prior_text[n]}"
+            elif n in blocks:
+                out[n] = ("standard normal vector; physical values mean + L z of "
+                          + ", ".join(blocks[n].names))
+            else:
+                term = next((t.name for t in self._asm.terms if n in t.nuisance_priors()), "?")
+                out[n] = f"nuisance of likelihood term {term}, shape {self.shapes[n]}"
+        return out
+
+    def _check(self, x) -> dict:
+        import jax.numpy as jnp
+
+        from .errors import InputError, did_you_mean
+        if not isinstance(x, dict):
+            raise InputError(f"the parameters must be a dict {{name: value}}, got "
+                             f"{type(x).__name__}")
+        unknown = [k for k in x if k not in self.shapes]
+        if unknown:
+            raise InputError(f"'{unknown[0]}' is not a parameter of this run."
+                             f"{did_you_mean(unknown[0], self.shapes)} Parameters: "
+                             f"{', '.join(self.names)}")
+        missing = [k for k in self.shapes if k not in x]
+        if missing:
+            raise InputError(f"missing parameter(s) {missing} (ll.names lists them all; "
+                             "ll.example() gives a complete dict)")
+        out = {}
+        for k, v in x.items():
+            a = jnp.asarray(v, dtype=float)
+            if a.shape != self.shapes[k]:
+                raise InputError(f"parameter '{k}' has shape {a.shape}, expected "
+                                 f"{self.shapes[k]}")
+            out[k] = a
+        return out
+
+    def __call__(self, x):
+        return self._total(self._check(x))
+
+    def value_and_grad(self, x):
+        return self._value_and_grad(self._check(x))
+
+    def grad(self, x):
+        return self._value_and_grad(self._check(x))[1]
+
+    def terms(self, x) -> dict:
+        vals = self._per_term(self._check(x))
+        return {n: vals[i] for i, n in enumerate(self.term_names)}
+
+    def log_prior(self, x):
+        return self._log_prior(self._check(x))
+
+    def example(self, seed: int = 0) -> dict:
+        """A draw from the run's prior: a complete, valid parameter dict."""
+        import numpy as np
+        from numpyro import handlers
+        tr = handlers.trace(handlers.seed(
+            lambda: self._asm.numpyro_model(record=False, likelihood=False), seed)).get_trace()
+        return {n: np.asarray(tr[n]["value"]) for n in self.shapes}
+
+    def __repr__(self) -> str:
+        return (f"LogLikelihood(run '{self._asm.cfg.run.name}', {len(self.names)} parameter "
+                f"site(s), {len(self.term_names)} term(s))")
+
+
+def log_likelihood(run) -> LogLikelihood:
+    """The jitted joint log-likelihood of ``run`` (path, shipped name or dict) as a function
+    of a parameter dict, with its gradient: see :class:`LogLikelihood`.
+
+    >>> import bkfit, numpy as np
+    >>> ll = bkfit.log_likelihood("quickstart")
+    >>> ll.names[:3]
+    ['CL_bsnutaunutau', 'CR_bsnutaunutau', 'nuis::ff_BK']
+    >>> x = ll.example(seed=1)
+    >>> value, grad = ll.value_and_grad(x)
+    >>> bool(np.isfinite(value)), sorted(grad) == sorted(ll.names)
+    (True, True)
+    >>> x0 = {**x, "CL_bsnutaunutau": 0.0, "CR_bsnutaunutau": 0.0}    # the SM point
+    >>> bool(ll(x0) != value)
+    True
+    >>> ll({**x, "CL_bsnutautau": 1.0})
+    Traceback (most recent call last):
+    ...
+    bkfit.errors.InputError: 'CL_bsnutautau' is not a parameter of this run. Did you mean 'CL_bsnutaunutau', ...
+    """
+    from .inference.assemble import assemble
+    return LogLikelihood(assemble(_run_config(run)))
+
+
+# ---------------------------------------------------------------------------- evidence
+def evidence(run, methods=("nested", "smc"), out=None, *, seed: int | None = None,
+             particles: int = 1000, replicas: int = 8, num_live: int | None = None,
+             full_likelihood: bool = False, echo=None) -> dict:
+    """ln Z of ``run`` (path, shipped name or dict) with nested sampling and/or tempered SMC,
+    as ``bkfit evidence`` computes it; writes ``<out>/evidence.json`` (default
+    ``results/<run name>``, next to a fit) and returns its content (``estimates``: ln Z,
+    error per method; ``sm_same_data``: the SM on the same terms; ``agreement``).
+    ``methods``: ``"nested"``, ``"smc"``, ``"both"`` or a list.  Example (not run here)::
+
+        ev = bkfit.evidence("quickstart", methods="smc", particles=300, replicas=4)
+        ev["estimates"]["smc"]["ln_Z"]
+    """
+    import json
+
+    from .errors import InputError, did_you_mean
+    from .inference.run import run_evidence
+    known = ("nested", "smc")
+    if isinstance(methods, str):
+        methods = list(known) if methods == "both" else [methods]
+    for m in methods:
+        if m not in known:
+            raise InputError(f"unknown evidence method '{m}'.{did_you_mean(m, known + ('both',))}"
+                             f" Allowed: nested, smc, both")
+    path = run_evidence(_run_config(run), out, list(methods), seed=seed, particles=particles,
+                        replicas=replicas, num_live=num_live, full_likelihood=full_likelihood,
+                        echo=echo)
+    return json.loads(Path(path).read_text())
+
+
+def compare(run_dirs, reference=None, out=None):
+    """The comparison table of finished runs (each folder with ``evidence.json``; fits add
+    chi^2_min and LOO) as a ``pandas.DataFrame``, one row per run: ln Z, Bayes factor
+    against the SM on the same terms (``ln_B``, ``kass_raftery``), ``chi2_min``,
+    ``elpd_loo``, priors.  With ``out`` it also writes compare.md, compare.csv and
+    compare.png there, as ``bkfit compare`` does.  Example (not run here)::
+
+        table = bkfit.compare(["results/quickstart", "results/sm"])
+    """
+    import pandas as pd
+
+    from .errors import InputError
+    from .inference.compare import compare as compare_runs
+    if isinstance(run_dirs, (str, Path)):
+        run_dirs = [run_dirs]
+    for d in list(run_dirs) + ([reference] if reference else []):
+        if not Path(d).is_dir():
+            raise InputError("no such run folder", file=str(d))
+    res = compare_runs([str(d) for d in run_dirs], reference, out)
+    return pd.DataFrame(res["rows"])
+
+
+def belle2_predictive(run_dir, draws: int = 200, seed: int = 0) -> list[dict]:
+    """Posterior-predictive Belle II counts and q^2 spectrum of a finished run with the full
+    Belle II likelihood: per pyhf term a dict with ``term``, ``observed`` and ``expected``
+    / ``signal`` counts per channel (arrays draw x bin), ``edges`` (true-q^2 bin edges),
+    ``bins`` (the model's BR in each q^2 bin, draw x bin) and ``reference`` (Belle II's SM
+    reference BR per bin).  InputError for a run without such a term."""
+    import numpy as np
+
+    from .plots.belle2 import posterior_predictive
+    _, _, found = posterior_predictive(run_dir, n_draws=draws, seed=seed)
+    out = []
+    for term, (tot, sig, bins) in found:
+        out.append({"term": term.name,
+                    "observed": {c: np.asarray(v) for c, v in term.observed_counts().items()},
+                    "expected": {c: np.asarray(v) for c, v in tot.items()},
+                    "signal": {c: np.asarray(v) for c, v in sig.items()},
+                    "edges": np.asarray(term.edges),
+                    "bins": None if bins is None else np.asarray(bins),
+                    "reference": np.asarray(term.null_bins)})
+    return out

@@ -44,8 +44,9 @@ def predict(observables, model_name, sets, options, as_json, uncertainty, sample
     from ..api import predict as predict_values
 
     parse_observables(observables)          # bad names are reported before bad --set items
-    result = predict_values(observables, model_name, _parse_set(sets), _parse_options(options),
-                            uncertainty=uncertainty, samples=samples, seed=seed)
+    result = predict_values(observables, wc=_parse_set(sets), model=model_name,
+                            options=_parse_options(options), uncertainty=uncertainty,
+                            samples=samples, seed=seed, _label="--set")
     if as_json:
         click.echo(json.dumps(result))
         return

@@ -22,7 +22,8 @@ def _stderr(line: str) -> None:
 
 
 def _config(run: str | Path | RunConfig) -> RunConfig:
-    return run if isinstance(run, RunConfig) else load_run(run)
+    """A fresh config: a copy of a RunConfig (callers modify theirs), else the file read."""
+    return run.model_copy(deep=True) if isinstance(run, RunConfig) else load_run(run)
 
 
 def describe(asm: Assembled) -> str:
@@ -138,7 +139,7 @@ def _atomic_json(obj, path: Path):
     os.replace(tmp, path)
 
 
-def run_evidence(run: str | Path, out: str | Path | None = None,
+def run_evidence(run: str | Path | RunConfig, out: str | Path | None = None,
                  methods=("nested", "smc"), seed: int | None = None, particles: int = 1000,
                  replicas: int = 8, num_live: int | None = None,
                  full_likelihood: bool = False,
@@ -155,7 +156,7 @@ def run_evidence(run: str | Path, out: str | Path | None = None,
 
     echo = echo or _stderr
     try:
-        cfg = load_run(run)
+        cfg = _config(run)
         asm = assemble(cfg)
         if not full_likelihood:
             asm = assemble(evidence_setup(cfg, asm))
@@ -171,7 +172,7 @@ def run_evidence(run: str | Path, out: str | Path | None = None,
          f"dimension(s) ({len(asm.priors)} model parameter(s)); methods {', '.join(methods)}")
     t0 = time.time()
     try:
-        sm_ref = sm_same_data(load_run(run), full_likelihood)
+        sm_ref = sm_same_data(_config(run), full_likelihood)
     except (InputError, NotImplementedError) as e:
         sm_ref = {"ln_Z": None, "note": f"SM on the same terms could not be evaluated: {e}"}
     res = evidence(problem, methods, seed=seed,

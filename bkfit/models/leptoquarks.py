@@ -67,7 +67,6 @@ _COUPLING_RE = re.compile(r"^(lam|lamR)_([123])([123])$")
 @functools.lru_cache(maxsize=1)
 def _inputs() -> dict:
     """Normalisation constants from the central parameter values (once)."""
-    import bkfit  # noqa: F401  (float64)
     from ..inputs import load_db
     from ..physics.ckm import ckm_matrix
 

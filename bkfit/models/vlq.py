@@ -39,7 +39,6 @@ SCALARS = ("m_Q_TeV", "m_D_TeV", "m_phi", "y1", "y2")
 
 @functools.lru_cache(maxsize=1)
 def _inputs():
-    import bkfit  # noqa: F401  (float64)
     from ..inputs import load_db
     from ..physics.vlq import matching_inputs
     return matching_inputs(load_db().central)

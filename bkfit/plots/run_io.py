@@ -2,11 +2,13 @@
 
 The folder holds ``run.toml`` (the run file as it was), ``posterior.nc`` and
 ``metadata.json``.  The stored run file is re-validated and re-assembled, so plots recompute
-predictions with exactly the model and likelihood the run used (relative paths resolve from
-the current directory first, as in ``bkfit fit``).
+predictions with exactly the model and likelihood the run used.  Its relative paths resolve
+as they did for the original run file (``run_file`` in metadata.json) while that file's
+folder exists, else from the results folder, the current directory and the shipped data.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import arviz as az
@@ -27,6 +29,12 @@ def load_result(run_dir):
                              file=str(run_dir))
     idata = az.from_netcdf(str(run_dir / "posterior.nc"))
     cfg = load_run(run_dir / "run.toml")
+    try:
+        original = json.loads((run_dir / "metadata.json").read_text()).get("run_file") or ""
+    except (OSError, ValueError):
+        original = ""
+    if original and Path(original).parent.is_dir():
+        cfg.path = original            # relative paths resolve next to the original run file
     asm = assemble(cfg)
     return idata, asm
 
