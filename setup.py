@@ -21,6 +21,7 @@ class BuildPyWithShippedData(build_py):
         if getattr(self, "editable_mode", False):
             return
         target = Path(self.build_lib) / "bkfit" / "_shipped"
+        shutil.rmtree(target, ignore_errors=True)       # no stale files from an earlier build
         for kind in SHIPPED:
             src = HERE / kind
             if not src.is_dir():

@@ -166,7 +166,10 @@ def fit(run, out=None, *, force: bool = False, resume: bool = False, progress: b
     sampler settings replacing the run file's (``chains``, ``num_warmup``, ``num_samples``,
     ``seed``, ``chain_method``, ``chunk_size``).  ``preflight``: prior draws for the
     numerical-health check (0: skip); ``resume``: continue from the checkpoint of an
-    interrupted run.  The command ``bkfit fit`` does the same.  Example (not run here)::
+    interrupted run.  The command ``bkfit fit`` does the same, and also makes every CPU core
+    a JAX device for ``chain_method = "parallel"``; from Python call
+    ``numpyro.set_host_device_count(n)`` before JAX first computes anything, else numpyro
+    draws such chains one after the other.  Example (not run here)::
 
         idata = bkfit.fit("quickstart", out="qs", num_warmup=200, num_samples=200)
         idata = bkfit.fit({"run": {"name": "mine"},
