@@ -1,8 +1,8 @@
 """The Python API (bkfit/api.py, exported by bkfit/__init__.py) and the shipped data
 (bkfit/inputs/shipped.py): the docstring examples run as doctests, unknown names come with a
 "did you mean", a run may be a path, a shipped run's name or a dict, and run files find the
-shipped priors and likelihoods from any folder.  No fits here (the slow wheel test is in
-tests/test_wheel.py)."""
+shipped priors and likelihoods from any folder.  One tiny fit with its evidence (about a
+minute, marked slow); the wheel is tested in tests/test_wheel.py."""
 import doctest
 import os
 import subprocess
@@ -154,3 +154,27 @@ def test_cli_outside_the_checkout(tmp_path):
     assert r.returncode == 2 and "--force" in r.stderr, r.stderr
     r = cli("fit", "runs/lq_S0.toml", "--dry-run", cwd=tmp_path / "work")
     assert r.returncode == 0 and "OK" in r.stdout, r.stderr
+
+
+@pytest.mark.slow
+def test_fit_load_evidence_compare_on_a_tiny_run(tmp_path, monkeypatch):
+    """The API end to end on a run given as a dict (one Gaussian term, one parameter; tiny
+    sampler and SMC settings: this checks the plumbing, not the numbers)."""
+    monkeypatch.chdir(tmp_path)
+    run = {"run": {"name": "tiny", "seed": 4},
+           "model": {"name": "left", "free": ["CL_bsnutaunutau"]},
+           "likelihood": {"files": ["likelihoods/bknunu.yaml"],
+                          "include": ["belle2_2023_Bp_Knunu_gauss"]},
+           "sampler": {"chains": 1, "num_warmup": 20, "num_samples": 20}}
+    idata = bkfit.fit(run, out=tmp_path / "tiny", preflight=4, num_samples=30)
+    assert idata.posterior["CL_bsnutaunutau"].shape == (1, 30)
+    again, meta = bkfit.load(tmp_path / "tiny", metadata=True)
+    assert meta["run"] == "tiny" and meta["var_names"] == ["CL_bsnutaunutau"]
+    assert meta["run_file"] == ""                    # a dict has no file
+    with pytest.raises(InputError, match="already holds a result"):
+        bkfit.fit(run, out=tmp_path / "tiny")
+    ev = bkfit.evidence(run, methods="smc", out=tmp_path / "tiny", particles=50, replicas=2)
+    assert set(ev["estimates"]) == {"smc"} and ev["sm_same_data"]["ln_Z"] is not None
+    table = bkfit.compare([tmp_path / "tiny"])
+    assert list(table["run"]) == ["tiny"] and table["n_free"][0] == 1
+    assert not (tmp_path / "results").exists()       # everything went to out
