@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bkfit  # noqa: F401
-from bkfit.observables import REGISTRY, all_names, predict
+from bkfit.observables import all_names, default_catalogue, predict
 
 flavio = pytest.importorskip("flavio")
 wilson = pytest.importorskip("wilson")
@@ -73,7 +73,7 @@ def _par(par):
 
 def test_names_are_flavio_names():
     fl = set(flavio.classes.Observable.instances)
-    ours = [n for n, spec in REGISTRY.items() if spec.fn.__module__ == "bkfit.physics.bsll"]
+    ours = [n for n, spec in default_catalogue().items() if spec.fn.__module__ == "bkfit.physics.bsll"]
     assert len(ours) == 42
     missing = [n for n in ours if n not in fl]
     assert not missing, missing

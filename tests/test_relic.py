@@ -332,25 +332,24 @@ def test_limit_term_validation(tmp_path, rows, over, msg):
 
 
 def test_loader_routes_the_type_and_reports_errors(tmp_path):
-    """Through bkfit.likelihood.loader with test-only observables registered in the registry."""
-    from bkfit import observables as obsreg
+    """Through bkfit.likelihood.loader with test-only observables in a catalogue of their own."""
     from bkfit.errors import InputError
     from bkfit.likelihood.loader import load_file
-    obsreg.all_names()
+    from bkfit.observables import Catalogue
+    cat = Catalogue()
     for nm in ("test_relic::sigma", "test_relic::mass"):
-        if nm not in obsreg.REGISTRY:
-            obsreg.register(nm, extension=True)(lambda coeffs, par: 0.0)
+        cat.register(nm, extension=True)(lambda coeffs, par: 0.0)
     (tmp_path / "c.csv").write_text("mass_GeV,sigma_SI_cm2\n0.1,1e-36\n1.0,1e-39\n")
     good = ("entries:\n  - name: dd\n    type: interpolated_upper_limit\n"
             "    observable: 'test_relic::sigma'\n    mass_observable: 'test_relic::mass'\n"
             "    file: c.csv\n    limit_unit: cm2\n    observable_unit: cm2\n    cl: 0.9\n"
             "    reference: {citation: 'arXiv:1907.12771'}\n")
     (tmp_path / "good.yaml").write_text(good)
-    [t] = load_file(tmp_path / "good.yaml")
+    [t] = load_file(tmp_path / "good.yaml", catalogue=cat)
     assert t.requests() == [("test_relic::sigma", {}), ("test_relic::mass", {})]
     (tmp_path / "bad.yaml").write_text(good.replace("cl: 0.9", "cl: 1.5"))
     with pytest.raises(InputError, match="cl"):
-        load_file(tmp_path / "bad.yaml")
+        load_file(tmp_path / "bad.yaml", catalogue=cat)
 
 
 def test_shipped_curves():

@@ -46,6 +46,7 @@ class Assembled:
     term_keys: list[list[str]]
     report_obs: list[tuple[str, dict]]
     input_files: list[str] = field(default_factory=list)
+    catalogue: object = None          # observable catalogue (None: the default)
 
     # ------------------------------------------------------------- pure pieces
     def par_from(self, nuis_z: dict):
@@ -61,12 +62,12 @@ class Assembled:
         coeffs = self.model.coefficients(theta)
         out = {}
         for (name, args), key in zip(self.requests, self.keys):
-            out[key] = obsreg.predict(name, coeffs, par, **args)
+            out[key] = obsreg.predict(name, coeffs, par, self.catalogue, **args)
         return out
 
     def report_values(self, theta: dict, par: dict) -> dict:
         coeffs = self.model.coefficients(theta)
-        return {obsreg.obs_key(n, a): obsreg.predict(n, coeffs, par, **a)
+        return {obsreg.obs_key(n, a): obsreg.predict(n, coeffs, par, self.catalogue, **a)
                 for n, a in self.report_obs}
 
     # ------------------------------------------------------------- numpyro model
@@ -150,7 +151,9 @@ def _check_dense_mass(cfg: RunConfig, params, block_sites, terms):
             seen.add(name)
 
 
-def assemble(cfg: RunConfig) -> Assembled:
+def assemble(cfg: RunConfig, catalogue: obsreg.Catalogue | None = None) -> Assembled:
+    """Validate ``cfg`` and assemble it; observables come from ``catalogue`` (None: the
+    default, :func:`bkfit.observables.default_catalogue`)."""
     run_path = Path(cfg.path)
     opts = {k: v for k, v in cfg.model.items() if k != "name"}
     try:
@@ -190,7 +193,8 @@ def assemble(cfg: RunConfig) -> Assembled:
             raise InputError(f"likelihood file '{raw}' not found ({f}).{did_you_mean(f.name, near)}",
                              file=cfg.path, field="likelihood.files")
     terms = load_files(files, cfg.likelihood.include, cfg.likelihood.exclude,
-                       file_for_errors=cfg.path, options=cfg.likelihood.options)
+                       file_for_errors=cfg.path, options=cfg.likelihood.options,
+                       catalogue=catalogue)
     if not terms:
         raise InputError("no likelihood entries selected", file=cfg.path, field="likelihood")
     # nuisances
@@ -237,14 +241,16 @@ def assemble(cfg: RunConfig) -> Assembled:
             tk.append(key)
         term_keys.append(tk)
     # report observables
+    # (the model's suggested observables where the catalogue holds them; the run file's always)
+    cat = obsreg.default_catalogue() if catalogue is None else catalogue
     report = []
-    for o in list(dict.fromkeys([obsreg.obs_key(n, a) for n, a in model.key_observables()]
-                                + cfg.report.observables)):
+    for o in list(dict.fromkeys([obsreg.obs_key(n, a) for n, a in model.key_observables()
+                                 if n in cat] + cfg.report.observables)):
         try:
-            report.append(obsreg.parse_obs_key(o))
+            report.append(obsreg.parse_obs_key(o, cat))
         except (obsreg.UnknownObservable, ValueError) as e:
             raise InputError(str(e.args[0]), file=cfg.path, field="report.observables") from None
     _check_dense_mass(cfg, list(priors), [b.site for b in blocks], terms)
     input_files = [str(f) for f in files] + ([str(ppath)] if ppath else [])
     return Assembled(cfg, model, priors, prior_text, terms, blocks, dict(db.central),
-                     requests, keys, term_keys, report, input_files)
+                     requests, keys, term_keys, report, input_files, catalogue)

@@ -193,9 +193,10 @@ def _q2_limit(name: str):
     return float(q2max(mode, load_db().central)), mode
 
 
-def _check_observable(name: str, args: dict, file: str, field: str, values: bool = True):
+def _check_observable(name: str, args: dict, file: str, field: str, values: bool = True,
+                      catalogue=None):
     try:
-        spec = obsreg.get(name)
+        spec = obsreg.get(name, catalogue)
     except obsreg.UnknownObservable as e:
         raise InputError(str(e.args[0]), file=file, field=field) from None
     afield = field.replace("observable", "args")
@@ -203,7 +204,7 @@ def _check_observable(name: str, args: dict, file: str, field: str, values: bool
         raise InputError(f"'args' must be a mapping such as {{q2min: 1.0, q2max: 6.0}}",
                          file=file, field=afield)
     try:
-        obsreg.check_args(name, args)
+        obsreg.check_args(name, args, catalogue)
     except ValueError as e:
         hint = "".join(did_you_mean(a, spec.args) for a in args if a not in spec.args)
         raise InputError(str(e) + "." + hint, file=file, field=afield) from None
@@ -230,7 +231,9 @@ def _ref(r: RefModel) -> Reference:
     return Reference(r.citation, r.where, r.notes)
 
 
-def build_term(entry: dict, file: str, base_dir: Path, idx: int):
+def build_term(entry: dict, file: str, base_dir: Path, idx: int, catalogue=None):
+    """The likelihood term of one entry; its observables are checked against ``catalogue``
+    (default: :func:`bkfit.observables.default_catalogue`)."""
     where = f"entries[{idx}]"
     if not isinstance(entry, dict):
         raise InputError("each entry must be a mapping", file=file, field=where)
@@ -255,7 +258,7 @@ def build_term(entry: dict, file: str, base_dir: Path, idx: int):
             raise InputError(f"entry '{nm}': {e}", file=file, field=where) from None
         for k, (oname, args) in enumerate(term.requests()):
             _check_observable(oname, {a: 0 for a in args}, file, f"{where}.observable",
-                              values=False)
+                              values=False, catalogue=catalogue)
         term.source_file = file
         return term
     try:
@@ -264,13 +267,15 @@ def build_term(entry: dict, file: str, base_dir: Path, idx: int):
         raise pydantic_errors(exc, file, prefix=f"{where}({nm})", model=SIMPLE[typ]) from None
     if typ == "multivariate_gaussian":
         for k, o in enumerate(e.observables):
-            _check_observable(o.observable, o.args, file, f"{where}.observables[{k}].observable")
+            _check_observable(o.observable, o.args, file, f"{where}.observables[{k}].observable",
+                              catalogue=catalogue)
         term = MultivariateGaussianTerm(
             name=e.name, reference=_ref(e.reference), notes=e.notes,
             observables=[(o.observable, dict(o.args)) for o in e.observables],
             values=np.asarray(e.values), covariance=e._cov)
     else:
-        _check_observable(e.observable, e.args, file, f"{where}.observable")
+        _check_observable(e.observable, e.args, file, f"{where}.observable",
+                          catalogue=catalogue)
         common = dict(name=e.name, reference=_ref(e.reference), notes=e.notes,
                       observable=e.observable, args=dict(e.args))
         if typ == "gaussian":
@@ -317,7 +322,9 @@ OVERRIDABLE = {
 
 
 def load_file(path: str | Path, overrides: dict | None = None,
-              file_for_errors: str = "") -> list:
+              file_for_errors: str = "", catalogue=None) -> list:
+    """The terms of one likelihood file (observables looked up in ``catalogue``; None: the
+    default catalogue)."""
     path = Path(path)
     data = read_yaml(path)
     file = str(path)
@@ -340,7 +347,7 @@ def load_file(path: str | Path, overrides: dict | None = None,
                          if dup[0] in raw_names else "entries")
     if overrides:
         entries = [_apply_overrides(e, overrides, file_for_errors) for e in entries]
-    terms = [build_term(e, file, path.parent, i) for i, e in enumerate(entries)]
+    terms = [build_term(e, file, path.parent, i, catalogue) for i, e in enumerate(entries)]
     names = [t.name for t in terms]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -365,10 +372,11 @@ def _apply_overrides(entry, overrides: dict, run_file: str):
 
 
 def load_files(paths, include=None, exclude=None, file_for_errors: str = "",
-               options: dict | None = None) -> list:
+               options: dict | None = None, catalogue=None) -> list:
+    """The selected terms of several likelihood files (see :func:`load_file`)."""
     terms = []
     for p in paths:
-        terms.extend(load_file(p, options, file_for_errors))
+        terms.extend(load_file(p, options, file_for_errors, catalogue))
     names = [t.name for t in terms]
     for n in (options or {}):
         if n not in names:

@@ -35,7 +35,6 @@ import numpy as np
 import yaml
 from scipy.special import bernoulli
 
-from ..observables import register
 from .common import integrate_polynomial, kallen_pos, par_constant, safe_sqrt
 
 _DATA = yaml.safe_load(open(Path(__file__).resolve().parents[1] / "inputs" / "data"
@@ -466,7 +465,9 @@ _OBS_MODES = {"B->Dlnu": "B->D", "B->D*lnu": "B->D*"}
 _TEX_M = {"B->D": r"B\to D", "B->D*": r"B\to D^*"}
 
 
-def _register_all():
+def register(catalogue) -> None:
+    """Add the R(D(*)) lepton-universality ratios to ``catalogue``."""
+    register = catalogue.register
     for name, mode in _OBS_MODES.items():
         for num, den in (("tau", "l"), ("tau", "mu"), ("mu", "e")):
             def mk(mode=mode, num=num, den=den, name=name):
@@ -487,5 +488,3 @@ def _register_all():
                 return R_ratio(mode, "tau", "l", coeffs, par) / R_ratio(mode, "tau", "l", {}, par)
         mk_ratio()
 
-
-_register_all()

@@ -402,8 +402,9 @@ def BR_Ktautau(mode: str, coeffs: dict, par, n: int = 48):
 
 
 # ----------------------------------------------------------------------------- registration
-def _register_all():
-    from ..observables import register
+def register(catalogue) -> None:
+    """Add the charged-lepton b -> s l1 l2 observables to ``catalogue``."""
+    register = catalogue.register
 
     tex_l = {"e": "e", "mu": r"\mu", "tau": r"\tau"}
     for mode in P_MODES:
@@ -455,5 +456,3 @@ def _register_all():
                 return BR_Ktautau(mode, coeffs, par)
         mk6()
 
-
-_register_all()

@@ -40,13 +40,11 @@ def mu_gg(decay: str, coeffs, par):
     return kg2 * kx2 / width
 
 
-def _register_all():
-    from ..observables import register
+def register(catalogue) -> None:
+    """Add the gluon-fusion Higgs signal strengths mu_gg(h->X) to ``catalogue``."""
     for d in DECAYS:
-        register(f"mu_gg(h->{d})",
+        catalogue.register(f"mu_gg(h->{d})",
                  description=f"gluon-fusion h -> {d} signal strength (modified h g g and "
                              "h gamma gamma couplings: rG_hgg, rGt_hgg; flavio name)")(
             lambda coeffs, par, d=d: mu_gg(d, coeffs, par))
 
-
-_register_all()

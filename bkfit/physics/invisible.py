@@ -79,7 +79,7 @@ from .formfactors import ff_BK, ff_BKstar
 from .invisible_gram import dark_slots, hadronic_slots
 from .invisible_gram import msq as gram_msq
 from .invisible_gram import table as gram_table
-from .invisible_hooks import CONTRIBUTIONS, points_for_bins
+from .invisible_hooks import points_for_bins
 
 # --------------------------------------------------------------------------- Dirac algebra
 _S1 = np.array([[0, 1], [1, 0]], complex)
@@ -656,14 +656,16 @@ VECTOR = VectorPair()
 TWO_BODY = TwoBody()
 FAMILIES = {"phiphi": SCALAR, "chichi": FERMION, "XX": VECTOR, "X": TWO_BODY}
 
-for _c in (SCALAR, FERMION, VECTOR, TWO_BODY):
-    if _c not in CONTRIBUTIONS:
-        CONTRIBUTIONS.append(_c)
+CONTRIBUTIONS = (SCALAR, FERMION, VECTOR, TWO_BODY)
 
 
 # --------------------------------------------------------------------------- observables
-def _register_all():
-    from ..observables import register
+def register(catalogue) -> None:
+    """Add the B -> K(*) + {phi phi, chi chi, X X, X} observables to ``catalogue`` and hand it
+    the four families as B -> K(*) + invisible contributions."""
+    for c in CONTRIBUTIONS:
+        catalogue.add_invisible(c)
+    register = catalogue.register
 
     def _vec_bin(fam, mode):
         def fn(coeffs, par, q2min, q2max):
@@ -698,5 +700,3 @@ def _register_all():
                          "by its width)")(_vec_bin(fam, mode))
             _mk()
 
-
-_register_all()

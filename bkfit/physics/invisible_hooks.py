@@ -1,6 +1,8 @@
 """Extra contributions to B -> K(*) + invisible beyond nu nu (dark-matter pairs, two-body X).
 
-Physics modules append objects with two pure functions to ``CONTRIBUTIONS``:
+A contribution is an object with two pure functions; a physics module's ``register(catalogue)``
+hands its contributions to the catalogue (``catalogue.add_invisible``), and the
+``+invisible`` observables of that catalogue sum over ``catalogue.invisible``:
 
 * ``diff(mode, q2, coeffs, par)``  -> dBR/dq2 contribution (0 where it does not apply);
 * ``bin(mode, q2min, q2max, coeffs, par, n=None)`` -> BR integrated over [q2min, q2max]
@@ -11,8 +13,6 @@ the nu nu rate (different final states).  Each must return exactly 0 when its co
 are absent from ``coeffs``.
 """
 from __future__ import annotations
-
-CONTRIBUTIONS: list = []
 
 
 # Gauss-Legendre points per bin for vectors of narrow bins (the Belle II likelihood's 100

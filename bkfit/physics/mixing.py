@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ..observables import register
 from .bclnu import _DATA, _rk4, a_s, m_b, m_s
 from .ckm import xi
 from .common import par_constant
@@ -102,15 +101,10 @@ def DeltaM_s(coeffs: dict, par):
     return 2.0 * jnp.abs(M12(coeffs, par))
 
 
-@register("DeltaM_s", description="B_s mass difference in GeV (SM + Delta B = 2 NP; flavio)",
-          tex=r"\Delta M_s")
 def _dms(coeffs, par):
     return DeltaM_s(coeffs, par)
 
 
-@register("DeltaM_s_ratio", extension=True,
-          description="Delta M_s / Delta M_s^SM at the same parameters",
-          tex=r"\Delta M_s/\Delta M_s^{SM}")
 def _dms_ratio(coeffs, par):
     return DeltaM_s(coeffs, par) / DeltaM_s({}, par)
 
@@ -118,15 +112,25 @@ def _dms_ratio(coeffs, par):
 # ============================================================================ pseudo-observables
 # b -> s mu mu information enters bkfit as a likelihood in Wilson-coefficient space
 # (likelihoods/bsll.yaml); these return the NP coefficients themselves.
-@register("C9_NP(mumu)", extension=True,
-          description="Re C9_bsmumu (NP part, WCxf flavio basis, mu_b): pseudo-observable for "
-          "coefficient-space likelihoods", tex=r"C_9^{NP}(\mu\mu)")
 def _c9(coeffs, par):
     return jnp.real(jnp.asarray(coeffs.get("C9_bsmumu", 0.0), dtype=complex))
 
 
-@register("C10_NP(mumu)", extension=True,
-          description="Re C10_bsmumu (NP part, WCxf flavio basis, mu_b): pseudo-observable",
-          tex=r"C_{10}^{NP}(\mu\mu)")
 def _c10(coeffs, par):
     return jnp.real(jnp.asarray(coeffs.get("C10_bsmumu", 0.0), dtype=complex))
+
+
+def register(catalogue) -> None:
+    """Add Delta M_s, its SM ratio and the C9/C10 pseudo-observables to ``catalogue``."""
+    add = catalogue.register
+    add("DeltaM_s", description="B_s mass difference in GeV (SM + Delta B = 2 NP; flavio)",
+        tex=r"\Delta M_s")(_dms)
+    add("DeltaM_s_ratio", extension=True,
+        description="Delta M_s / Delta M_s^SM at the same parameters",
+        tex=r"\Delta M_s/\Delta M_s^{SM}")(_dms_ratio)
+    add("C9_NP(mumu)", extension=True,
+        description="Re C9_bsmumu (NP part, WCxf flavio basis, mu_b): pseudo-observable for "
+        "coefficient-space likelihoods", tex=r"C_9^{NP}(\mu\mu)")(_c9)
+    add("C10_NP(mumu)", extension=True,
+        description="Re C10_bsmumu (NP part, WCxf flavio basis, mu_b): pseudo-observable",
+        tex=r"C_{10}^{NP}(\mu\mu)")(_c10)

@@ -309,9 +309,11 @@ def omega_h2_exact(coeffs, par, **kw):
 
 
 # --------------------------------------------------------------------------- registration
-def _register_all():
-    from ..observables import register
+def register(catalogue) -> None:
+    """Add the VLQ / dark-matter phi observables (B_q -> phi phi, direct detection, h g g,
+    relic density) to ``catalogue``."""
     from . import relic
+    register = catalogue.register
 
     register("BR(Bs->phiphi)", extension=True,
              description="BR(B_s -> phi phi), phi invisible real scalar (CP_bsphiphi, m_phi)")(
@@ -336,8 +338,4 @@ def _register_all():
     register("Omega_h2(phi)", extension=True,
              description="relic density of phi from freeze-out into light mesons")(
         lambda coeffs, par: omega_h2(coeffs, par))
-    from .vlq_constraints import register_all as _register_constraints
-    _register_constraints()
 
-
-_register_all()

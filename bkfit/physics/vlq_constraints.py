@@ -476,8 +476,10 @@ def br_D0_pi0phiphi(coeffs, par):
 
 
 # =========================================================================== registration
-def register_all():
-    from ..observables import register
+def register(catalogue) -> None:
+    """Add the VLQ constraint observables (B -> X_s gamma, Delta M_d, eps_K, Delta M_K,
+    h gamma gamma, D0 -> (pi0) phi phi) to ``catalogue``."""
+    register = catalogue.register
 
     register("BR(B->Xsgamma)",
              description="BR(B -> X_s gamma), E_gamma > 1.6 GeV (flavio's formula; C7, C7', C8, "
