@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-import yaml
 
-DATA = Path(__file__).parent / "data"
+from .data_files import DATA_DIR as DATA
+from .data_files import read_yaml
 
 # Named groups of parameters that a fit can float as nuisances (with their correlated
 # Gaussian prior from the database).  A run file may also list individual names.
@@ -133,14 +132,11 @@ def _constraint_from_yaml(d: dict) -> Constraint:
 def load_db() -> ParameterDB:
     """The default parameter database: flavio's cached values, then the overrides in
     ``data/overrides.yaml`` (each with its reference)."""
-    with open(DATA / "flavio_parameters.yaml") as fh:
-        d = yaml.safe_load(fh)
+    d = read_yaml("flavio_parameters.yaml")
     central = {k: float(v) for k, v in d["central"].items()}
     constraints = [_constraint_from_yaml(c) for c in d["constraints"]]
-    extra = DATA / "overrides.yaml"
-    if extra.exists():
-        with open(extra) as fh:
-            o = yaml.safe_load(fh) or {}
+    if (DATA / "overrides.yaml").exists():
+        o = read_yaml("overrides.yaml") or {}
         for name, entry in (o.get("parameters") or {}).items():
             central[name] = float(entry["value"])
             if "std" in entry:

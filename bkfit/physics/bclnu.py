@@ -27,18 +27,16 @@ R / R_SM at the same parameters.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import yaml
 from scipy.special import bernoulli
 
+from ..inputs.data_files import read_yaml
 from .common import integrate_polynomial, kallen_pos, par_constant, safe_sqrt
 
-_DATA = yaml.safe_load(open(Path(__file__).resolve().parents[1] / "inputs" / "data"
-                            / "bclnu_mixing.yaml"))
+_DATA = read_yaml("bclnu_mixing.yaml")
 SCALE = float(_DATA["scales"]["bclnu"])
 _RUN = _DATA["running"]
 _ZETA3 = 1.2020569031595942

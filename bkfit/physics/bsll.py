@@ -27,12 +27,11 @@ docs/bsll.md.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import jax.numpy as jnp
-import yaml
 
 from ..inputs import NUISANCE_SETS
+from ..inputs.data_files import read_yaml
 from .ckm import xi
 from .common import integrate_polynomial, kallen, kallen_pos, par_constant, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
@@ -48,8 +47,7 @@ V_MODES = {"B+->K*": ("B+", "K*+"), "B0->K*": ("B0", "K*0")}
 # the form-factor coefficients the rates are quadratic forms in (B -> K, B -> K*)
 FF_NAMES = {"P": NUISANCE_SETS["ff_BK"], "V": NUISANCE_SETS["ff_BKstar"]}
 
-_DATA = yaml.safe_load((Path(__file__).resolve().parent.parent / "inputs" / "data"
-                        / "bsll_sm.yaml").read_text())
+_DATA = read_yaml("bsll_sm.yaml")
 
 
 # ----------------------------------------------------------------------------- couplings

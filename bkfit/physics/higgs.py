@@ -16,18 +16,17 @@ signal strengths in tests/test_higgs.py.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
-import yaml
+from ..inputs.data_files import read_values
 
-_DATA_FILE = Path(__file__).resolve().parents[1] / "inputs" / "data" / "higgs.yaml"
+
 DECAYS = ("gammagamma", "ZZ", "WW")
 
 
 @functools.lru_cache(maxsize=1)
 def data() -> dict:
-    raw = yaml.safe_load(_DATA_FILE.read_text())
-    return {sec: {k: v["value"] for k, v in d.items()} for sec, d in raw.items()}
+    """higgs.yaml as {section: {name: value}}."""
+    return read_values("higgs.yaml")
 
 
 def mu_gg(decay: str, coeffs, par):

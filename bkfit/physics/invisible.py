@@ -65,14 +65,13 @@ c (explicit spinors / polarisation vectors), and eta the K* helicity.  This is e
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import yaml
 from jax.scipy.special import ndtr
 
+from ..inputs.data_files import read_yaml
 from .bsnunu import MODES
 from .common import integrate_endpoint, kallen_pos, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
@@ -117,8 +116,7 @@ EPS = jnp.asarray(_EPS_NP)
 METRIC = jnp.asarray(_METRIC)
 ETA_DIAG = jnp.asarray([1.0, -1.0, -1.0, -1.0])
 
-_DATA = yaml.safe_load((Path(__file__).resolve().parents[1] / "inputs" / "data"
-                        / "invisible.yaml").read_text())
+_DATA = read_yaml("invisible.yaml")
 SIGMA_Q2_TWO_BODY = float(_DATA["sigma_q2_two_body"]["value"])
 
 

@@ -39,24 +39,21 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import yaml
 
+from ..inputs.data_files import read_values
 from .common import gauss_legendre, integrate_endpoint, kallen_pos, safe_sqrt
 
 PI = math.pi
-_DATA_FILE = Path(__file__).resolve().parents[1] / "inputs" / "data" / "vlq_constraints.yaml"
 
 
 @functools.lru_cache(maxsize=1)
 def data() -> dict:
     """vlq_constraints.yaml as {section: {name: value}}."""
-    raw = yaml.safe_load(_DATA_FILE.read_text())
-    return {sec: {k: v["value"] for k, v in d.items()} for sec, d in raw.items()}
+    return read_values("vlq_constraints.yaml")
 
 
 def _c(coeffs, k):

@@ -1,0 +1,47 @@
+"""One cached reader for the data files shipped in ``bkfit/inputs/data/``.
+
+Each file is parsed once per process (``functools.lru_cache``); every call returns a fresh
+deep copy, so a caller that changes what it got cannot change what the next caller reads.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def path(name: str) -> Path:
+    """The path of data file ``name`` (e.g. ``'vlq.yaml'``); FileNotFoundError naming the
+    files there if it does not exist."""
+    p = DATA_DIR / name
+    if not p.is_file():
+        have = ", ".join(sorted(q.name for q in DATA_DIR.iterdir()))
+        raise FileNotFoundError(f"no data file {name!r} in {DATA_DIR} (have: {have})")
+    return p
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_yaml(name: str):
+    with open(path(name)) as fh:
+        return yaml.safe_load(fh)
+
+
+def read_yaml(name: str):
+    """The parsed YAML data file ``name`` (safe loader; a deep copy of the cached parse)."""
+    return copy.deepcopy(_parsed_yaml(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _values(name: str) -> dict:
+    return {sec: {k: v["value"] for k, v in d.items()}
+            for sec, d in _parsed_yaml(name).items()}
+
+
+def read_values(name: str) -> dict:
+    """A data file of sections of ``{name: {value: ..., reference: ...}}`` entries as
+    ``{section: {name: value}}`` (higgs.yaml, vlq.yaml, vlq_constraints.yaml)."""
+    return copy.deepcopy(_values(name))
