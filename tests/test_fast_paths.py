@@ -166,10 +166,10 @@ def test_par_constant_running_and_mixing(par):
     """Running masses, alpha_s and the SM mixing amplitude: cached constants equal the direct
     computation (eager and jitted), distinguish parameter values, and keep their gradient
     when a parameter they read is traced."""
-    from bkfit.physics import bclnu, bsll, mixing
-    for fn, args in ((bclnu.m_b, (4.8,)), (bclnu.m_c, (4.8,)), (bclnu.m_s, (4.2,)),
-                     (bclnu.a_s, (4.2, 5)), (mixing.mt_mt, ()), (mixing.M12_SM, ()),
-                     (bclnu.m_b, (1.5,))):
+    from bkfit.physics import bsll, mixing, qcd
+    for fn, args in ((qcd.m_b, (4.8,)), (qcd.m_c, (4.8,)), (qcd.m_s, (4.2,)),
+                     (qcd.a_s, (4.2, 5)), (mixing.mt_mt, ()), (mixing.M12_SM, ()),
+                     (qcd.m_b, (1.5,))):
         ref = fn.uncached(par, *args)
         assert _rel(fn(par, *args), ref) < 1e-13
         assert _rel(jax.jit(lambda: fn(par, *args))(), ref) < 1e-13   # constant in a trace

@@ -457,7 +457,7 @@ def test_dipole_running_vs_wilson():
     C8 (Buras hep-ph/9806471, 1e-12); (ii) agrees with wilson's WET running (flavio basis,
     QCD + QED) within 1 %."""
     from wilson import Wilson
-    from bkfit.physics.bclnu import a_s
+    from bkfit.physics.qcd import a_s
     eta = float(a_s(PAR, 160.0, 5) / a_s(PAR, 4.8, 5))
     mratio = eta ** (vc.data()["dipole_running"]["gamma_m"] / (2 * 23.0 / 3.0))   # m_b(160)/m_b(4.8)
     for c7, c8 in ((1.0, 0.0), (0.0, 1.0)):

@@ -17,8 +17,8 @@ C_T = CT).  Form factors: flavio's defaults 'B->D CLN' and 'B->D* CLN', i.e. the
 expansion to O(alpha_s, Lambda/m, Lambda^2/m_c^2) of Bernlochner, Ligeti, Papucci, Robinson
 arXiv:1703.05330 with the O(alpha_s) matching coefficients of Neubert (Phys. Rept. 245 (1994)
 259, eqs. (3.101)-(3.104) and 1703.05330 App. A), implemented here in JAX (real dilogarithm
-included).  QCD running of alpha_s and MSbar masses (three loops) for m_b(mu), m_c(mu) in the
-scalar amplitudes is in this module too and shared with :mod:`bkfit.physics.mixing`.
+included).  The running masses m_b(mu), m_c(mu) of the scalar amplitudes come from
+:mod:`bkfit.physics.qcd` (three loops).
 
 Observables (flavio names): ``Rtaul(B->Dlnu)``, ``Rtaul(B->D*lnu)`` = BR(B0 -> D(*) tau nu) /
 [(BR(e) + BR(mu))/2] (flavio's convention: average of e and mu in the denominator), and
@@ -28,125 +28,18 @@ R / R_SM at the same parameters.
 from __future__ import annotations
 
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.special import bernoulli
 
 from ..inputs.data_files import read_yaml
-from .common import integrate_polynomial, kallen_pos, par_constant, safe_sqrt
+from .common import integrate_polynomial, kallen_pos
+from .qcd import m_b, m_c
 
 _DATA = read_yaml("bclnu_mixing.yaml")
 SCALE = float(_DATA["scales"]["bclnu"])
-_RUN = _DATA["running"]
-_ZETA3 = 1.2020569031595942
 
 LEPTONS = ("e", "mu", "tau")
-
-# ============================================================================ QCD running
-def _beta(nf):
-    """Beta-function coefficients for a = alpha_s/(4 pi): mu^2 da/dmu^2 = -a^2 (b0 + b1 a + b2 a^2)
-    (Tarasov, Vladimirov, Zharkov 1980; Larin, Vermaseren hep-ph/9302208)."""
-    return (11.0 - 2.0 * nf / 3.0,
-            102.0 - 38.0 * nf / 3.0,
-            2857.0 / 2.0 - 5033.0 * nf / 18.0 + 325.0 * nf ** 2 / 54.0)
-
-
-def _gamma_m(nf):
-    """Quark-mass anomalous dimension for a = alpha_s/(4 pi): mu^2 dm/dmu^2 = -m (g0 a + g1 a^2 + g2 a^3)
-    (Tarasov 1982; Chetyrkin hep-ph/9703278; Vermaseren, Larin, van Ritbergen hep-ph/9703284)."""
-    return (4.0,
-            202.0 / 3.0 - 20.0 * nf / 9.0,
-            1249.0 - (2216.0 / 27.0 + 160.0 / 3.0 * _ZETA3) * nf - 140.0 / 81.0 * nf ** 2)
-
-
-def _rk4(a, lm, t0, t1, nf, steps):
-    """Integrate (a, ln m) from t0 = ln mu0^2 to t1 at three loops in the n_f-flavour theory."""
-    b0, b1, b2 = _beta(nf)
-    g0, g1, g2 = _gamma_m(nf)
-
-    def f(a_):
-        return (-a_ * a_ * (b0 + a_ * (b1 + a_ * b2)), -a_ * (g0 + a_ * (g1 + a_ * g2)))
-
-    h = (t1 - t0) / steps
-
-    def step(_, c):   # a rolled loop: the traced program stays small (RK4 unrolled 24x per
-        a, lm = c     # segment made tracing the R(D) observables take most of a fit's compile)
-        k1a, k1m = f(a)
-        k2a, k2m = f(a + 0.5 * h * k1a)
-        k3a, k3m = f(a + 0.5 * h * k2a)
-        k4a, k4m = f(a + h * k3a)
-        return (a + h * (k1a + 2 * k2a + 2 * k3a + k4a) / 6.0,
-                lm + h * (k1m + 2 * k2m + 2 * k3m + k4m) / 6.0)
-
-    dt = jnp.result_type(float)
-    a, lm, h = jnp.asarray(a, dt), jnp.asarray(lm, dt), jnp.asarray(h, dt)
-    a, lm = jnp.broadcast_arrays(a, lm)   # the loop carry keeps one shape
-    return jax.lax.fori_loop(0, steps, step, (a, lm))
-
-
-def _t(mu):
-    return 2.0 * jnp.log(mu)
-
-
-@par_constant
-def a_s(par, mu, nf):
-    """a = alpha_s(mu)/(4 pi) in the n_f-flavour theory, from alpha_s(m_Z) (n_f = 5) with
-    continuous matching at the thresholds of bclnu_mixing.yaml."""
-    a = par["alpha_s"] / (4.0 * jnp.pi)
-    t = _t(par["m_Z"])
-    for n, thr in ((5, _RUN["mb_threshold"]), (4, _RUN["mc_threshold"])):
-        if nf == n:
-            return _rk4(a, 0.0, t, _t(mu), n, 24)[0]
-        a = _rk4(a, 0.0, t, _t(thr), n, 24)[0]
-        t = _t(thr)
-    return _rk4(a, 0.0, t, _t(mu), 3, 24)[0]
-
-
-def run_mass(m0, mu0, nf0, mu1, nf1, par):
-    """MSbar mass m(mu0) of the n_f0-flavour theory run to mu1 in the n_f1 theory (three loops,
-    continuous at the thresholds)."""
-    thr = {5: _RUN["mb_threshold"], 4: _RUN["mc_threshold"]}   # lower edge of the n_f region
-    a = a_s(par, mu0, nf0)
-    lm = jnp.log(m0)
-    t = _t(mu0)
-    nf = nf0
-    while nf != nf1:
-        if nf1 < nf:   # down to the lower threshold of this region
-            edge = thr[nf]
-            a, lm = _rk4(a, lm, t, _t(edge), nf, 16)
-            nf -= 1
-        else:          # up to the upper threshold (lower edge of nf + 1)
-            edge = thr[nf + 1]
-            a, lm = _rk4(a, lm, t, _t(edge), nf, 16)
-            nf += 1
-        t = _t(edge)
-    a, lm = _rk4(a, lm, t, _t(mu1), nf, 16)
-    return jnp.exp(lm)
-
-
-def _nf_at(mu):
-    return 5 if mu >= _RUN["nf_choice_mb"] else (4 if mu >= _RUN["nf_choice_mc"] else 3)
-
-
-@par_constant
-def m_b(par, mu):
-    """MSbar m_b(mu) from m_b(m_b) (flavio 'm_b'), n_f = 5 at m_b(m_b)."""
-    return run_mass(par["m_b"], par["m_b"], 5, mu, _nf_at(mu), par)
-
-
-@par_constant
-def m_c(par, mu):
-    """MSbar m_c(mu) from m_c(m_c) (flavio 'm_c'), n_f = 4 at m_c(m_c)."""
-    return run_mass(par["m_c"], par["m_c"], 4, mu, _nf_at(mu), par)
-
-
-@par_constant
-def m_s(par, mu):
-    """MSbar m_s(mu) from m_s(2 GeV) (flavio 'm_s', taken as a 3-flavour quantity as
-    wilson.util.qcd does)."""
-    return run_mass(par["m_s"], _RUN["ms_reference_scale"], 3, mu, _nf_at(mu), par)
-
 
 # ============================================================================ dilogarithm
 # Li2(x) = sum_n B_n u^(n+1)/(n+1)!, u = -ln(1 - x) (Bernoulli series, |u| < 2 pi), B_1 = -1/2

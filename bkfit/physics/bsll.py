@@ -35,6 +35,7 @@ from ..inputs.data_files import read_yaml
 from .ckm import xi
 from .common import integrate_polynomial, kallen, kallen_pos, par_constant, safe_sqrt
 from .formfactors import ff_BK, ff_BKstar
+from .qcd import mass_ratio_two_loop, run_alpha
 
 FLAVOURS = ("e", "mu", "tau")
 LFV_PAIRS = [(a, b) for a in FLAVOURS for b in FLAVOURS if a != b]
@@ -84,61 +85,21 @@ def norm2(par):
             * alpha_e(par) ** 2 / (4.0 * jnp.pi ** 2))
 
 
-_ZETA3 = 1.2020569031595942
-
-
-def _beta(nf):
-    """QCD beta-function coefficients for a = alpha_s/(4 pi), d a/d ln mu^2 = -sum b_k a^(k+2)
-    (four loops, van Ritbergen, Vermaseren, Larin hep-ph/9701390)."""
-    b0 = 11.0 - 2.0 * nf / 3.0
-    b1 = 102.0 - 38.0 * nf / 3.0
-    b2 = 2857.0 / 2.0 - 5033.0 * nf / 18.0 + 325.0 * nf ** 2 / 54.0
-    b3 = (149753.0 / 6.0 + 3564.0 * _ZETA3 - (1078361.0 / 162.0 + 6508.0 / 27.0 * _ZETA3) * nf
-          + (50065.0 / 162.0 + 6472.0 / 81.0 * _ZETA3) * nf ** 2 + 1093.0 / 729.0 * nf ** 3)
-    return b0, b1, b2, b3
-
-
-def _run_a(a0, t0, t1, nf, steps: int = 12):
-    """Four-loop QCD running of a = alpha_s/(4 pi) from t0 = ln mu0^2 to t1 (RK4)."""
-    b0, b1, b2, b3 = _beta(nf)
-
-    def f(a):
-        return -a * a * (b0 + a * (b1 + a * (b2 + a * b3)))
-
-    h = (t1 - t0) / steps
-    a = a0
-    for _ in range(steps):
-        k1 = f(a)
-        k2 = f(a + 0.5 * h * k1)
-        k3 = f(a + 0.5 * h * k2)
-        k4 = f(a + h * k3)
-        a = a + h * (k1 + 2 * k2 + 2 * k3 + k4) / 6.0
-    return a
-
-
-def _mass_ratio(a1, a0, nf):
-    """m(mu1)/m(mu0) at two loops (exact integral of gamma/beta), a = alpha_s/(4 pi)."""
-    b0, b1 = _beta(nf)[:2]
-    g0, g1 = 4.0, 202.0 / 3.0 - 20.0 * nf / 9.0
-    A = g0 / b0
-    B = g1 - g0 * b1 / b0
-    return jnp.exp(A * jnp.log(a1 / a0) + B / b1 * jnp.log((b0 + b1 * a1) / (b0 + b1 * a0)))
-
-
 @par_constant
 def running_inputs(par) -> dict:
     """alpha_s, MSbar m_b(4.8), m_s(4.8) and pole m_b, m_c from flavio's parameters
-    (alpha_s(M_Z), m_b(m_b), m_c(m_c), m_s(2 GeV)): four-loop alpha_s, two-loop mass running,
-    n_f = 5 above m_b(m_b), 4 between m_c and m_b (continuous alpha_s at the threshold)."""
+    (alpha_s(M_Z), m_b(m_b), m_c(m_c), m_s(2 GeV)): four-loop alpha_s, two-loop mass running
+    (:mod:`bkfit.physics.qcd`), n_f = 5 above m_b(m_b), 4 between m_c and m_b (continuous
+    alpha_s at the threshold)."""
     a_z = par["alpha_s"] / (4.0 * jnp.pi)
     mb, mc = par["m_b"], par["m_c"]
     tz = 2.0 * jnp.log(par["m_Z"])
-    a_mb = _run_a(a_z, tz, 2.0 * jnp.log(mb), 5)
-    a_48 = _run_a(a_z, tz, 2.0 * jnp.log(MU_B), 5)
-    a_2 = _run_a(a_mb, 2.0 * jnp.log(mb), 2.0 * jnp.log(2.0), 4)
-    a_mc = _run_a(a_mb, 2.0 * jnp.log(mb), 2.0 * jnp.log(mc), 4)
-    mb48 = mb * _mass_ratio(a_48, a_mb, 5)
-    ms48 = par["m_s"] * _mass_ratio(a_mb, a_2, 4) * _mass_ratio(a_48, a_mb, 5)
+    a_mb = run_alpha(a_z, tz, 2.0 * jnp.log(mb), 5, loops=4)
+    a_48 = run_alpha(a_z, tz, 2.0 * jnp.log(MU_B), 5, loops=4)
+    a_2 = run_alpha(a_mb, 2.0 * jnp.log(mb), 2.0 * jnp.log(2.0), 4, loops=4)
+    a_mc = run_alpha(a_mb, 2.0 * jnp.log(mb), 2.0 * jnp.log(mc), 4, loops=4)
+    mb48 = mb * mass_ratio_two_loop(a_48, a_mb, 5)
+    ms48 = par["m_s"] * mass_ratio_two_loop(a_mb, a_2, 4) * mass_ratio_two_loop(a_48, a_mb, 5)
     pr = _DATA["pole_mass_relation"]
 
     def pole(m, a, nl):

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .bclnu import _DATA, _rk4, a_s, m_b, m_s
+from ..inputs.data_files import read_yaml
 from .ckm import xi
 from .common import par_constant
+from .qcd import a_s, m_b, m_s, run_alpha_mass
 
+_DATA = read_yaml("bclnu_mixing.yaml")
 SCALE = float(_DATA["scales"]["Bs_mixing"])
 _TOP = _DATA["top_pole_to_msbar"]
 
@@ -56,7 +58,7 @@ def mt_mt(par):
     mM = M * (1.0 + _TOP["z1"] * a + z2 * a ** 2 + z3 * a ** 3)
     mu = mM
     for _ in range(6):
-        lm = _rk4(a4, jnp.log(mM), 2.0 * jnp.log(M), 2.0 * jnp.log(mu), 6, 8)[1]
+        lm = run_alpha_mass(a4, jnp.log(mM), 2.0 * jnp.log(M), 2.0 * jnp.log(mu), 6, 8)[1]
         mu = jnp.exp(lm)
     return mu
 

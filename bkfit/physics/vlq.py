@@ -65,8 +65,8 @@ def matching_inputs(par) -> dict:
     """Constants the matching needs, from a parameter dict (central values in the model):
     v, quark masses, CKM; for the dipoles (bkfit.physics.vlq_constraints) G_F,
     lam_t = V_tb V_ts^*, the top pole mass, alpha_s^(5)(m_t), alpha_s^(5)(4.8 GeV) and
-    m_b(4.8 GeV) (three-loop running of bkfit.physics.bclnu)."""
-    from .bclnu import a_s, m_b
+    m_b(4.8 GeV) (three-loop running of bkfit.physics.qcd)."""
+    from .qcd import a_s, m_b
     from .ckm import ckm_matrix, xi
     from .vlq_constraints import data as cdata
     V = np.asarray(ckm_matrix(par["Vus"], par["Vub"], par["Vcb"], par["gamma"]))

@@ -46,6 +46,7 @@ import numpy as np
 
 from ..inputs.data_files import read_values
 from .common import gauss_legendre, integrate_endpoint, kallen_pos, safe_sqrt
+from .qcd import a_s, alpha_s_one_loop, m_b, m_light
 
 PI = math.pi
 
@@ -114,12 +115,6 @@ def dipole_X(yq, yd, A, mQ, mD, md, i=1, j=2):
     return XR, XL
 
 
-def _alpha_s6(a5_mt, mt, mu):
-    """One-loop n_f = 6 alpha_s(mu) from alpha_s^(5)(m_t) (continuous at m_t; LO, consistent
-    with the LO anomalous dimensions)."""
-    return a5_mt / (1.0 + 7.0 * a5_mt / (2.0 * PI) * jnp.log(mu / mt))
-
-
 def _run_dipoles(D7, D8, eta, beta0):
     """LO running of (m_b C7, m_b C8) from mu_high to mu_low, eta = alpha_s(high)/alpha_s(low)."""
     r = data()["dipole_running"]
@@ -143,7 +138,7 @@ def dipole_coefficients(yq, yd, A, mQ, mD, inputs):
     mt, a5mt = inputs["mt"], inputs["as_mt"]
     mu = jnp.sqrt(mQ * mD)
     mu_hi = jnp.maximum(mu, mt)
-    eta6 = _alpha_s6(a5mt, mt, mu_hi) / a5mt                       # 1 if mu_NP <= m_t
+    eta6 = alpha_s_one_loop(a5mt, mt, mu_hi, 6) / a5mt                       # 1 if mu_NP <= m_t
     eta5 = a5mt / inputs["as_low"]
     out = {}
     for D7, D8, s in ((D7R, D8R, ""), (D7L, D8L, "p")):
@@ -160,7 +155,6 @@ def _bxg_constants(par):
     """Parameter-only pieces of BR(B->Xsgamma): (e7, e8) of the LO running 4.8 -> 2 GeV,
     a = alpha_s(2 GeV)/(4 pi), the overall prefactor, and the Vub + non-perturbative +
     uncertainty terms added to P(E0)."""
-    from .bclnu import a_s
     from .ckm import ckm_matrix, xi
     r = data()["dipole_running"]
     d = data()["bxgamma"]
@@ -265,19 +259,9 @@ ME_KEYS = ("CVLL", "CVRR", "CVLR", "CSLL", "CSRR", "CSLR", "CTLL", "CTRR")
 
 
 def _m_light(par, q, mu):
-    """MSbar m_d(mu) or m_s(mu) from the 2 GeV values of the database (three-flavour
-    quantities, as wilson.util.qcd), run at three loops (bkfit.physics.bclnu.run_mass) with the
-    O(alpha_s^2) decoupling m^(nf+1) = m^(nf)/(1 + c (alpha_s^(nf+1)/pi)^2) at each threshold
-    crossed upwards (c = 89/432; Chetyrkin, Kniehl, Steinhauser hep-ph/9708255), as RunDec's
-    mL2mH that flavio uses."""
-    from .bclnu import _RUN, _nf_at, a_s, run_mass
-    nf = _nf_at(mu)
-    m = run_mass(par[f"m_{q}"], _RUN["ms_reference_scale"], 3, mu, nf, par)
-    c = data()["deltaf2"]["mass_decoupling_c2"]
-    for n, thr in ((4, _RUN["mc_threshold"]), (5, _RUN["mb_threshold"])):
-        if nf >= n:
-            m = m / (1.0 + c * (4.0 * a_s(par, thr, n)) ** 2)
-    return m
+    """MSbar m_d(mu) or m_s(mu) with the decoupling of vlq_constraints.yaml
+    (:func:`bkfit.physics.qcd.m_light`)."""
+    return m_light(par, q, mu, data()["deltaf2"]["mass_decoupling_c2"])
 
 
 _ME_KEYS = tuple(f"{x}_{m}" for m in ("B0", "K0") for x in ("m", "f")) + tuple(
@@ -287,7 +271,6 @@ _ME_KEYS = tuple(f"{x}_{m}" for m in ("B0", "K0") for x in ("m", "f")) + tuple(
 @_par_cached(*_ME_KEYS)
 def matrix_elements(par, meson):
     """<O_i> = <M|O_i|Mbar>/(2 m_M) (flavio's formulas, flavio.physics.mesonmixing.amplitude)."""
-    from .bclnu import m_b
     if meson == "B0":
         mu = data()["deltaf2"]["mu_M_bd"]
         m1 = m_b(par, mu)
@@ -346,7 +329,6 @@ def M12_SM_K0(par):
     -C_VLL^SM <O_VLL> Bhat/B, C_VLL^SM = -G_F^2 m_W^2/(4 pi^2) [eta_tt xi_t^2 S(x_t, x_t; x_c)
     + 2 eta_ut xi_u xi_t S(x_u, x_t; x_c) + eta_uu xi_u^2 S(x_u, x_u; x_c)],
     S(x, y; z) = F(x, y) + F(z, z) - F(x, z) - F(y, z)."""
-    from .bclnu import a_s
     from .ckm import xi
     from .mixing import mt_mt
     mW = par["m_W"]
