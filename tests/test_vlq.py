@@ -83,6 +83,14 @@ def test_model_keys_and_benchmark_ratios():
     mc = make_model("vlq_scalar_dm", {"couplings": ["yq_s", "yd_b"], "complex": True})
     assert mc.parameters() == ["m_Q_TeV", "m_D_TeV", "m_phi", "y1", "re_y2", "im_y2", "yq_s",
                                "re_yd_b", "im_yd_b"]
+    # unknown or missing parameter names are refused, naming the field (no silent zero)
+    with pytest.raises(ModelError, match=r"unknown parameter 'yq_S'.*Did you mean 'yq_s'"):
+        m.coefficients({**th, "yq_S": 1.0})
+    with pytest.raises(ModelError, match=r"unknown parameter 'yd_b'.*'re_yd_b'"):
+        mc.coefficients({"m_Q_TeV": 1.5, "m_D_TeV": 1.5, "m_phi": 1.0, "y1": 1.0,
+                         "re_y2": 1.0, "im_y2": 0.0, "yq_s": 1.0, "yd_b": 1e-3})
+    with pytest.raises(ModelError, match="no value for parameter 'yd_b'"):
+        m.coefficients({k: v for k, v in th.items() if k != "yd_b"})
 
 
 # ----------------------------------------------------------------------------- B -> K phi phi
@@ -376,7 +384,7 @@ def test_relic_fast_path_gradient_vs_finite_differences():
 
 
 # ============================================================================= Sec. 5 constraints
-# (bkfit/physics/vlq_constraints.py; docs/vlq.md "Further constraints")
+# (bkfit/physics/vlq_constraints/; docs/vlq.md "Further constraints")
 from bkfit.physics import vlq_constraints as vc  # noqa: E402
 
 
@@ -461,7 +469,7 @@ def test_dipole_running_vs_wilson():
     eta = float(a_s(PAR, 160.0, 5) / a_s(PAR, 4.8, 5))
     mratio = eta ** (vc.data()["dipole_running"]["gamma_m"] / (2 * 23.0 / 3.0))   # m_b(160)/m_b(4.8)
     for c7, c8 in ((1.0, 0.0), (0.0, 1.0)):
-        D7, D8 = vc._run_dipoles(c7 * mratio, c8 * mratio, eta, 23.0 / 3.0)
+        D7, D8 = vc.radiative._run_dipoles(c7 * mratio, c8 * mratio, eta, 23.0 / 3.0)
         got7, got8 = D7, D8
         assert abs(got7 - (eta ** (16 / 23) * c7 + 8 / 3 * (eta ** (14 / 23) - eta ** (16 / 23)) * c8)) < 1e-12
         assert abs(got8 - eta ** (14 / 23) * c8) < 1e-12

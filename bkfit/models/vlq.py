@@ -106,17 +106,33 @@ class VLQScalarDM(Model):
             p += [f"re_{n}", f"im_{n}"] if self._is_complex(n) else [n]
         return p
 
+    def _check_theta(self, theta):
+        """ModelError for a name in ``theta`` that is not a parameter of this model (with the
+        close names) or for a parameter that ``theta`` lacks."""
+        params = self.parameters()
+        for k in theta:
+            if k not in params:
+                raise ModelError(f"model '{self.name}': unknown parameter '{k}'."
+                                 f"{did_you_mean(k, params)} Parameters: {', '.join(params)}")
+        missing = [p for p in params if p not in theta]
+        if missing:
+            raise ModelError(f"model '{self.name}': no value for parameter '{missing[0]}' "
+                             f"(parameters: {', '.join(params)})")
+
     def _value(self, theta, n, is_complex):
+        """Value of coupling or mass ``n``: fixed, sampled (``re_n`` + i ``im_n`` if complex),
+        or 0 for a Yukawa coupling the model leaves out."""
         if n in self.fixed:
             return self.fixed[n]
-        if n in theta:
-            return theta[n]
-        if is_complex and f"re_{n}" in theta:
+        if n in YUKAWAS and n not in self.free:
+            return 0.0
+        if is_complex:
             return theta[f"re_{n}"] + 1j * theta[f"im_{n}"]
-        return 0.0
+        return theta[n]
 
     def coefficients(self, theta):
         from ..physics.vlq import left_coefficients
+        self._check_theta(theta)
         yq = jnp.stack([jnp.asarray(self._value(theta, f"yq_{q}", self._is_complex(f"yq_{q}")),
                                     dtype=complex) for q in "dsb"])
         yd = jnp.stack([jnp.asarray(self._value(theta, f"yd_{q}", self._is_complex(f"yd_{q}")),
