@@ -55,6 +55,7 @@ ROOT_HINT = "relative paths in a run file are looked up next to the run file, in
 
 
 class RunSection(StrictModel):
+    """The [run] table: output folder name, free-text description and integer random seed."""
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
                       description="output folder name: letters, digits, '_', '.', '-'")
     description: str = ""
@@ -62,11 +63,14 @@ class RunSection(StrictModel):
 
 
 class PriorsSection(StrictModel):
+    """The [priors] table: an optional prior YAML file and per-parameter prior overrides."""
     file: Optional[str] = None
     parameters: dict[str, dict] = Field(default_factory=dict)
 
 
 class LikelihoodSection(StrictModel):
+    """The [likelihood] table: likelihood YAML files, entry names to include or exclude, and per-
+    entry option overrides."""
     files: list[str] = Field(min_length=1, description="list of likelihood YAML files")
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -76,12 +80,16 @@ class LikelihoodSection(StrictModel):
 
 
 class NuisanceSection(StrictModel):
+    """The [nuisances] table: parameter sets and single parameters to vary as nuisances, and
+    parameters fixed to given values."""
     sets: list[str] = Field(default_factory=list)
     parameters: list[str] = Field(default_factory=list)
     fixed: dict[str, TomlFloat] = Field(default_factory=dict)
 
 
 class SamplerSection(StrictModel):
+    """The [sampler] table: NUTS settings (chains, warm-up and sample counts, target acceptance,
+    chain method, tree depth, chunking, dense mass matrix)."""
     chains: TomlInt = Field(default=4, ge=1, le=256, description="1 <= chains <= 256")
     num_warmup: TomlInt = Field(default=500, ge=1, description="a positive integer")
     num_samples: TomlInt = Field(default=1000, ge=1, description="a positive integer")
@@ -97,10 +105,12 @@ class SamplerSection(StrictModel):
 
 
 class ReportSection(StrictModel):
+    """The [report] table: extra observables whose predictions are recorded with the samples."""
     observables: list[str] = Field(default_factory=list)
 
 
 class RunConfig(StrictModel):
+    """A whole validated run file; ``load_run`` also fills in the paths it was resolved against."""
     run: RunSection = Field(description="a [run] table with at least name = \"...\"")
     model: dict = Field(description="a [model] table with at least name = \"...\" "
                                     "(`bkfit list models`)")

@@ -31,6 +31,8 @@ def _fit_task(run_file: str, out: str, force: bool, overrides: dict, cwd: str) -
 
 
 def out_dir_for(run_file: str, out_root: str | None) -> str:
+    """Output folder of a run file: ``OUT_ROOT/<run name>`` (``results/<run name>`` without a
+    root)."""
     from .config import load_run
     name = load_run(run_file).run.name
     return str(Path(out_root or "results") / name)
@@ -39,6 +41,9 @@ def out_dir_for(run_file: str, out_root: str | None) -> str:
 def fit_many(run_files: list[str], scheduler: str, out_root: str | None = None,
              force: bool = False, overrides: dict | None = None, retries: int = 1,
              n_workers: int | None = None) -> list[dict]:
+    """Fit several run files on a dask cluster (``scheduler='local'`` or a scheduler address), one
+    ``bkfit fit`` subprocess per run; returns one status dict per run, in order.  Every run file
+    is assembled first so that invalid ones fail before anything is submitted."""
     from dask.distributed import Client, LocalCluster
 
     # validate every run file before anything is submitted

@@ -26,6 +26,8 @@ from ..priors import PriorSet
 
 @dataclass
 class NuisanceBlock:
+    """Correlated nuisance parameters sampled as one standard-normal site ``site``: the values
+    are ``mean + chol @ z``, with ``chol`` the Cholesky factor of their covariance."""
     site: str
     names: list[str]
     mean: np.ndarray
@@ -34,6 +36,8 @@ class NuisanceBlock:
 
 @dataclass
 class Assembled:
+    """Everything a fit needs from a run file: model, priors, likelihood terms, nuisance blocks,
+    the base parameter values and the de-duplicated observable requests."""
     cfg: RunConfig
     model: object
     priors: dict                      # parameter -> numpyro distribution
@@ -50,6 +54,8 @@ class Assembled:
 
     # ------------------------------------------------------------- pure pieces
     def par_from(self, nuis_z: dict):
+        """Parameter dict with every nuisance block's values computed from its standard-normal
+        draws."""
         par = dict(self.base_par)
         for b in self.blocks:
             z = nuis_z[b.site]
@@ -59,6 +65,8 @@ class Assembled:
         return par
 
     def predictions(self, theta: dict, par: dict) -> dict:
+        """Predictions of every requested observable, keyed like ``self.keys``, at model parameters
+        ``theta`` and input parameters ``par``."""
         coeffs = self.model.coefficients(theta)
         out = {}
         for (name, args), key in zip(self.requests, self.keys):
@@ -66,6 +74,7 @@ class Assembled:
         return out
 
     def report_values(self, theta: dict, par: dict) -> dict:
+        """Predictions of the ``[report]`` observables, keyed by ``obs_key(name, args)``."""
         coeffs = self.model.coefficients(theta)
         return {obsreg.obs_key(n, a): obsreg.predict(n, coeffs, par, self.catalogue, **a)
                 for n, a in self.report_obs}

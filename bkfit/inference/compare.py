@@ -62,6 +62,8 @@ def _loo(idata):
 
 
 def load_entry(run_dir) -> dict:
+    """Read a run folder's evidence.json (and metadata.json, if present) into one comparison row
+    with the combined ln Z; raises InputError if there is no evidence file or no estimate."""
     d = Path(run_dir)
     f = d / "evidence.json"
     if not f.exists():

@@ -54,9 +54,11 @@ class Site:
 
     @property
     def size(self) -> int:
+        """Number of scalar values in the site (product of its shape)."""
         return int(np.prod(self.shape, dtype=int))
 
     def describe(self) -> str:
+        """Short text such as ``uniform(low=0.0, high=1.0) x3`` for reports."""
         p = {k: np.asarray(v).reshape(-1) for k, v in self.params.items()}
         uniq = {k: (float(v[0]) if np.all(v == v[0]) else "varies") for k, v in p.items() if v.size}
         txt = ", ".join(f"{k}={v}" for k, v in uniq.items())
@@ -64,6 +66,7 @@ class Site:
         return f"{self.kind}({txt}){dims}"
 
     def from_unit(self, u):
+        """Map uniform draws ``u`` in (0, 1) to the site's prior by the inverse CDF."""
         p = self.params
         u = jnp.clip(u, _EPS, 1.0 - _EPS)
         if self.kind == "uniform":
@@ -78,6 +81,8 @@ class Site:
         return self.fn.icdf(u)
 
     def from_normal(self, z):
+        """Map standard-normal draws ``z`` to the site's prior (directly for normal and half-normal
+        priors, through the normal CDF and :meth:`from_unit` otherwise)."""
         p = self.params
         if self.kind == "normal":
             return p["loc"] + p["scale"] * z
@@ -121,10 +126,12 @@ class EvidenceProblem:
 
     @property
     def dim(self) -> int:
+        """Total number of scalar latent values over all sites."""
         return sum(s.size for s in self.sites)
 
     @property
     def labels(self) -> list[str]:
+        """One label per scalar latent value: the site name, or ``name[i]`` for array sites."""
         out = []
         for s in self.sites:
             out += [s.name] if s.size == 1 and s.shape == () else \
@@ -148,9 +155,11 @@ class EvidenceProblem:
         return self._split(z, Site.from_normal)
 
     def loglike_unit(self, u):
+        """ln L at a point ``u`` of the unit hypercube; NaN and +inf become -inf."""
         return _finite(self.loglike(self.prior_transform(u)))
 
     def loglike_normal(self, z):
+        """ln L at a point ``z`` of standard-normal coordinates; NaN and +inf become -inf."""
         return _finite(self.loglike(self.normal_transform(z)))
 
 
@@ -188,6 +197,8 @@ def problem_from_model(model_fn, *args, descriptions: dict | None = None,
 
 
 def problem_from_assembled(asm) -> EvidenceProblem:
+    """Evidence problem of an assembled run: its numpyro model without recorded values, with the
+    prior descriptions of the run (nuisance blocks described as correlated standard normals)."""
     desc = dict(asm.prior_text)
     for b in asm.blocks:
         desc[b.site] = f"standard normal x{len(b.names)} (correlated {', '.join(b.names)})"
@@ -197,6 +208,8 @@ def problem_from_assembled(asm) -> EvidenceProblem:
 # ---------------------------------------------------------------------------- results
 @dataclass
 class EvidenceResult:
+    """One estimator's result: ln Z with its error, number of likelihood calls, wall time in
+    seconds, the settings used and estimator-specific extra information."""
     method: str
     log_z: float
     log_z_err: float
@@ -206,6 +219,7 @@ class EvidenceResult:
     info: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """JSON-ready dict with the keys used in evidence.json (``ln_Z``, ``ln_Z_err``, ...)."""
         return {"method": self.method, "ln_Z": self.log_z, "ln_Z_err": self.log_z_err,
                 "likelihood_evaluations": int(self.n_loglike), "time_s": self.seconds,
                 "settings": self.settings, **self.info}

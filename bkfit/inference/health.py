@@ -18,6 +18,8 @@ from numpyro.infer import Predictive
 
 @dataclass
 class HealthReport:
+    """Numerical health of the log density over prior draws: per-term counts of NaN and -inf
+    values and the number of draws with a finite value but a non-finite gradient."""
     draws: int
     nan_value: dict = field(default_factory=dict)      # term -> count
     minus_inf: dict = field(default_factory=dict)      # term -> count
@@ -26,9 +28,11 @@ class HealthReport:
 
     @property
     def ok(self) -> bool:
+        """True if no term gave NaN and every gradient was finite (-inf values are allowed)."""
         return not any(self.nan_value.values()) and self.bad_gradient == 0
 
     def lines(self) -> list[str]:
+        """Markdown bullet lines summarising the check, for the run report."""
         out = [f"- numerical health: {self.draws} prior draws"]
         for t, c in self.minus_inf.items():
             if c:
@@ -45,6 +49,7 @@ class HealthReport:
         return out
 
     def message(self) -> str:
+        """One-line description of the problems found, with an example offending draw."""
         bad = [t for t, c in self.nan_value.items() if c]
         s = []
         if bad:

@@ -28,6 +28,7 @@ EXTRA_FIELDS = ("diverging", "num_steps", "accept_prob", "potential_energy", "en
 
 @dataclass
 class SamplerSettings:
+    """NUTS settings of one fit (see the [sampler] table of a run file), plus the seed."""
     chains: int = 4
     num_warmup: int = 500
     num_samples: int = 1000
@@ -41,6 +42,8 @@ class SamplerSettings:
 
 
 def atomic_pickle(obj, path: Path):
+    """Pickle ``obj`` to ``path`` through a temporary file and an atomic rename, so that a
+    crash never leaves a half-written file."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
         pickle.dump(obj, fh)
