@@ -34,6 +34,8 @@ NUISANCE_SETS: dict[str, list[str]] = {
 
 @dataclass
 class Constraint:
+    """A Gaussian constraint on the parameters ``names``: central values and covariance matrix
+    (``kind`` records the source distribution type)."""
     kind: str
     names: list[str]
     central: np.ndarray
@@ -42,6 +44,8 @@ class Constraint:
 
 @dataclass
 class ParameterDB:
+    """Physics input parameters: central values by name plus the Gaussian constraints that give
+    some of them uncertainties and correlations."""
     central: dict[str, float]
     constraints: list[Constraint]
     source: str = ""
@@ -63,9 +67,11 @@ class ParameterDB:
             raise KeyError(unknown_parameter_message(name, self.central)) from None
 
     def is_uncertain(self, name: str) -> bool:
+        """True if a constraint gives ``name`` an uncertainty."""
         return name in self._index
 
     def std(self, name: str) -> float:
+        """Standard deviation of ``name`` from its constraint (0 for a parameter without one)."""
         if name not in self._index:
             return 0.0
         ci, k = self._index[name]
@@ -98,11 +104,14 @@ class ParameterDB:
         return mean, sd[:, None] * np.linalg.cholesky(corr)
 
     def sample(self, names: list[str], n: int, seed: int = 0) -> np.ndarray:
+        """``n`` correlated Gaussian draws of ``names`` (shape ``(n, len(names))``) from a numpy
+        generator seeded with ``seed``."""
         mean, L = self.cholesky(names)
         z = np.random.default_rng(seed).standard_normal((n, len(names)))
         return mean + z @ L.T
 
     def with_overrides(self, values: dict[str, float]) -> "ParameterDB":
+        """Copy with some central values replaced; KeyError for a name the database does not know."""
         c = dict(self.central)
         for k, v in values.items():
             if k not in c:
@@ -112,6 +121,7 @@ class ParameterDB:
 
 
 def unknown_parameter_message(name: str, known) -> str:
+    """Error text for an unknown physics parameter, with close known names suggested."""
     from ..errors import did_you_mean
     return f"unknown physics parameter '{name}'.{did_you_mean(name, known, cutoff=0.6)}"
 

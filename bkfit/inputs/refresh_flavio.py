@@ -27,6 +27,8 @@ def _f(x):
 
 
 def build() -> dict:
+    """Central values and Gaussian-approximated constraints of flavio's default parameters, as
+    the dict written to the shipped parameter file (needs flavio installed)."""
     import flavio
     from flavio.statistics import probability as P
 
@@ -85,6 +87,7 @@ def build() -> dict:
 
 
 def main():
+    """Regenerate the shipped parameter file from the installed flavio."""
     data = build()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "w") as fh:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Reference:
+    """Where a measurement comes from: citation (arXiv id or DOI), table/figure, notes."""
     citation: str            # arXiv id or DOI
     where: str = ""          # table / figure / equation
     notes: str = ""
@@ -26,6 +27,8 @@ class Reference:
 
 @dataclass
 class Term:
+    """Base class of likelihood terms: a term requests observable predictions and turns them
+    (and its own nuisance parameters, if any) into a log-likelihood."""
     name: str
     reference: Reference | None = None
     source_file: str = ""
@@ -33,13 +36,19 @@ class Term:
     options: dict = field(default_factory=dict)
 
     def requests(self) -> list[tuple[str, dict]]:
+        """The ``(observable name, arguments)`` pairs whose predictions ``log_likelihood`` receives,
+        in that order."""
         raise NotImplementedError
 
     def nuisance_priors(self) -> dict:
+        """numpyro distributions of the term's own nuisance sites, by site name (none by default)."""
         return {}
 
     def log_likelihood(self, preds: list, nuis: dict):
+        """ln L of the term given the predictions ``preds`` (order of :meth:`requests`) and the
+        values ``nuis`` of its nuisance sites."""
         raise NotImplementedError
 
     def describe(self) -> str:
+        """One-line description for reports."""
         return self.name

@@ -280,9 +280,12 @@ class CompiledWorkspace:
 
     # --------------------------------------------------------------- parameter vectors
     def nominal_theta(self) -> np.ndarray:
+        """Nominal parameter vector: alphas 0, gammas 1, free normalisations at their initial
+        values."""
         return np.concatenate([np.zeros(self.n_alpha), np.ones(self.n_gamma), self.free_init])
 
     def split(self, theta):
+        """Split a parameter vector into (alphas, gammas, free normalisations)."""
         a = theta[: self.n_alpha]
         g = theta[self.n_alpha: self.n_alpha + self.n_gamma]
         f = theta[self.n_alpha + self.n_gamma:]
@@ -295,6 +298,8 @@ class CompiledWorkspace:
 
     # --------------------------------------------------------------- evaluation
     def expected_rows(self, theta, r=None):
+        """Expected yield of every (sample, bin) row at parameters ``theta``; ``r`` are the per-bin
+        reweighting ratios of the reweighted samples (1 if None)."""
         a, g, f = self.split(jnp.asarray(theta))
         nom = jnp.asarray(self.nom)
         ah = a[self.h_aidx]
@@ -316,15 +321,20 @@ class CompiledWorkspace:
         return out
 
     def expected_main(self, theta, r=None):
+        """Expected event count of every main-measurement bin (rows summed over samples)."""
         return jnp.asarray(self.sum_matrix) @ self.expected_rows(theta, r)
 
     def main_logpdf(self, theta, r=None):
+        """Poisson log-probability of the observed counts (constant terms included), without the
+        constraint terms."""
         lam = self.expected_main(theta, r)
         n = jnp.asarray(self.observed)
         lam_s = jnp.where(lam > _TINY, lam, _TINY)
         return jnp.sum(n * jnp.log(lam_s) - lam_s - jnp.asarray(self.lgamma_obs))
 
     def constraint_logpdf(self, theta):
+        """Log-density of the auxiliary constraints: standard normals for the alphas and normals of
+        mean 1 and width ``gamma_sigma`` for the gammas."""
         a, g, _ = self.split(jnp.asarray(theta))
         sig = jnp.asarray(self.gamma_sigma)
         ca = -0.5 * jnp.sum(a * a) - 0.5 * _LOG2PI * self.n_alpha

@@ -103,6 +103,8 @@ def read_curve(path: Path, mass_column=None, limit_column=None):
 
 @dataclass
 class InterpolatedUpperLimitTerm(Term):
+    """Upper limit that depends on a mass: the limit curve ``limits(masses)`` (masses in GeV) is
+    interpolated log-log at the predicted mass; outside the curve's mass range the term is 0."""
     observable: str = ""
     args: dict = field(default_factory=dict)
     mass_observable: str = ""
@@ -139,6 +141,8 @@ class InterpolatedUpperLimitTerm(Term):
     # ------------------------------------------------------------------ interface
     @classmethod
     def from_entry(cls, entry: dict, base_dir: Path):
+        """Build the term from a likelihood-file entry (curve file paths relative to ``base_dir``);
+        ValueError for unknown or missing fields."""
         unknown = set(entry) - ENTRY_KEYS
         if unknown:
             raise ValueError(f"unknown field(s) {sorted(unknown)}; allowed: "
@@ -180,10 +184,12 @@ class InterpolatedUpperLimitTerm(Term):
                    file=str(path))
 
     def requests(self):
+        """The limited observable and the mass observable, in that order."""
         return [(self.observable, self.args), (self.mass_observable, self.mass_args)]
 
     @property
     def mass_range(self) -> tuple[float, float]:
+        """(lowest, highest) mass of the limit curve in GeV."""
         return float(self.masses[0]), float(self.masses[-1])
 
     def limit_at(self, m):
@@ -196,6 +202,8 @@ class InterpolatedUpperLimitTerm(Term):
         return self.limit_at(m) / self._zfac
 
     def log_likelihood(self, preds, nuis):
+        """Half-Gaussian penalty ``-x^2 / (2 sigma(m)^2)`` for the prediction x >= 0 at mass m, 0
+        outside the curve's mass range."""
         x = jnp.maximum(jnp.asarray(preds[0], float), 0.0)
         m = jnp.asarray(preds[1], float)
         inside = (m >= self.masses[0]) & (m <= self.masses[-1])
@@ -203,6 +211,7 @@ class InterpolatedUpperLimitTerm(Term):
         return jnp.where(inside, ll, 0.0)
 
     def describe(self) -> str:
+        """One-line description with the confidence level and mass range."""
         lo, hi = self.mass_range
         return (f"{self.name}: {self.observable} < curve({self.mass_observable}) at "
                 f"{100 * self.cl:g} % CL, {lo:g}-{hi:g} GeV")

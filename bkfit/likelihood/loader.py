@@ -38,12 +38,14 @@ EXTERNAL_TYPES = {
 
 
 class RefModel(StrictModel):
+    """Schema of an entry's ``reference`` field."""
     citation: str = Field(min_length=3, description="arXiv id or DOI")
     where: str = ""
     notes: str = ""
 
 
 class ObsRef(StrictModel):
+    """Schema of one observable of a multivariate entry: name and arguments."""
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
 
@@ -56,6 +58,7 @@ class _Base(StrictModel):
 
 
 class GaussianEntry(_Base):
+    """Schema of a ``type: gaussian`` entry: value with one error or errors added in quadrature."""
     type: Literal["gaussian"]
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
@@ -77,12 +80,14 @@ class GaussianEntry(_Base):
         return self
 
     def total_error(self) -> float:
+        """``error``, or the quadrature sum of ``errors``."""
         if self.error is not None:
             return float(self.error)
         return float(np.sqrt(np.sum(np.square(self.errors))))
 
 
 class AsymGaussianEntry(_Base):
+    """Schema of a ``type: asymmetric_gaussian`` entry: value with separate up and down errors."""
     type: Literal["asymmetric_gaussian"]
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
@@ -93,6 +98,7 @@ class AsymGaussianEntry(_Base):
 
 
 class UpperLimitEntry(_Base):
+    """Schema of a ``type: upper_limit`` entry: a limit and its confidence level."""
     type: Literal["upper_limit"]
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
@@ -102,6 +108,8 @@ class UpperLimitEntry(_Base):
 
 
 class MVGaussianEntry(_Base):
+    """Schema of a ``type: multivariate_gaussian`` entry: values with a covariance matrix, or
+    errors plus a correlation matrix."""
     type: Literal["multivariate_gaussian"]
     observables: list[ObsRef] = Field(min_length=2)
     values: list[YamlFloat] = Field(description="measured central values, one per observable")
@@ -117,6 +125,8 @@ class MVGaussianEntry(_Base):
 
 
 class MatrixError(ValueError):
+    """A malformed covariance, error or correlation field of a multivariate entry; ``field``
+    names the field at fault."""
     def __init__(self, field: str, msg: str):
         super().__init__(f"{field}: {msg}")
         self.field, self.msg = field, msg

@@ -43,6 +43,8 @@ ENTRY_KEYS = {"name", "type", "workspace", "maps", "null_spectrum", "mode",
 # ---------------------------------------------------------------------------- the term
 @dataclass
 class PyhfTerm(Term):
+    """Likelihood term from a pyhf (HistFactory) workspace; in ``reweight`` mode the signal
+    samples are reweighted bin by bin by the predicted B+ -> K+ + invisible q^2 spectrum."""
     workspace: dict = field(default_factory=dict)
     maps: dict = field(default_factory=dict)          # "channel/sample" -> M (n_bins x 101)
     null: dict = field(default_factory=dict)          # parsed null_spectrum.yaml
@@ -130,6 +132,8 @@ class PyhfTerm(Term):
     # --------------------------------------------------------------- construction
     @classmethod
     def from_entry(cls, entry: dict, base_dir: Path) -> "PyhfTerm":
+        """Build the term from a likelihood-file entry (workspace and map paths relative to
+        ``base_dir``); ValueError for unknown or missing fields."""
         base_dir = Path(base_dir)
         extra = set(entry) - ENTRY_KEYS
         if extra:
@@ -165,11 +169,15 @@ class PyhfTerm(Term):
 
     # --------------------------------------------------------------- interface
     def requests(self):
+        """In ``reweight`` mode the binned spectrum observable over the term's q^2 bins; otherwise
+        none."""
         if self.mode != "reweight":
             return []
         return [(OBS, {"q2min": np.asarray(self.edges[:-1]), "q2max": np.asarray(self.edges[1:])})]
 
     def nuisance_priors(self):
+        """Priors of the workspace's sampled nuisance sites (alphas, gammas, free normalisations);
+        with ``nuisances='profile'`` only the free ones are sampled."""
         import numpyro.distributions as dist
         out = {}
         for site, sl, kind in self._sites:
@@ -189,6 +197,8 @@ class PyhfTerm(Term):
         return out
 
     def log_likelihood(self, preds, nuis):
+        """ln L of the workspace: the main Poisson term at the sampled nuisances, or the full
+        likelihood at the profiled constrained nuisances (``nuisances='profile'``)."""
         r = self.ratios_vector(preds[0]) if self.mode == "reweight" else None
         if self.nuisances == "profile":
             free = self._free_from(nuis)
@@ -199,6 +209,7 @@ class PyhfTerm(Term):
         return self.ws.main_logpdf(self.theta_from_nuis(nuis), r)
 
     def describe(self) -> str:
+        """One-line description: bins, mode and constrained nuisances."""
         return (f"{self.name}: pyhf workspace, {self.ws.n_main} bins, mode {self.mode}, "
                 f"{self.ws.n_constrained} constrained nuisances ({self.nuisances})")
 
@@ -252,15 +263,18 @@ class PyhfTerm(Term):
         return jnp.asarray(self.ws.free_init, dtype=float)
 
     def theta_from_nuis(self, nuis: dict):
+        """Concatenate the nuisance sites into one workspace parameter vector."""
         parts = [jnp.reshape(jnp.asarray(nuis[site], dtype=float), (sl.stop - sl.start,))
                  for site, sl, _ in self._sites]
         return jnp.concatenate(parts) if parts else jnp.zeros(0)
 
     def nuis_from_theta(self, theta) -> dict:
+        """Split a workspace parameter vector into the term's sampled nuisance sites."""
         return {site: theta[sl] for site, sl, kind in self._sites
                 if not (self.nuisances == "profile" and kind != "free")}
 
     def nominal_nuisances(self) -> dict:
+        """Nuisance sites at the workspace's nominal values."""
         return self.nuis_from_theta(jnp.asarray(self.ws.nominal_theta()))
 
     def nuis_from_pyhf(self, config, pars) -> dict:
@@ -287,6 +301,7 @@ class PyhfTerm(Term):
         return [jnp.asarray(M) @ w / jnp.asarray(s) for M, s in zip(self._M, self._Msum)]
 
     def ratios_vector(self, bins):
+        """All reweighting ratios (:meth:`ratios`) as one vector."""
         return jnp.concatenate(self.ratios(bins))
 
     def implied_spectrum(self, bins) -> dict:
@@ -338,6 +353,7 @@ class PyhfTerm(Term):
         return out
 
     def observed_counts(self) -> dict:
+        """Observed counts of the main measurement, by channel."""
         return {c: self.ws.observed[self.ws.bin_offset[c]: self.ws.bin_offset[c] +
                                     self.ws.nbins[c]] for c in self.channels}
 

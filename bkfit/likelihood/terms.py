@@ -30,6 +30,8 @@ def _positive(term, **vals):
 
 @dataclass
 class GaussianTerm(Term):
+    """Gaussian measurement of one observable, optionally with a theory error proportional to
+    the prediction (``relative_error``)."""
     observable: str = ""
     args: dict = field(default_factory=dict)
     value: float = 0.0
@@ -44,9 +46,11 @@ class GaussianTerm(Term):
         _positive(self.name, error=self.error)
 
     def requests(self):
+        """The one observable the term constrains."""
         return [(self.observable, self.args)]
 
     def log_likelihood(self, preds, nuis):
+        """``-(x - value)^2 / (2 sigma^2)`` (plus ``-ln(sigma/error)`` when sigma grows with x)."""
         x = preds[0]
         if not self.relative_error:
             return -0.5 * ((x - self.value) / self.error) ** 2
@@ -56,6 +60,8 @@ class GaussianTerm(Term):
 
 @dataclass
 class AsymmetricGaussianTerm(Term):
+    """Measurement with asymmetric errors: a Gaussian of width ``error_up`` above the value and
+    ``error_down`` below it."""
     observable: str = ""
     args: dict = field(default_factory=dict)
     value: float = 0.0
@@ -66,9 +72,11 @@ class AsymmetricGaussianTerm(Term):
         _positive(self.name, error_up=self.error_up, error_down=self.error_down)
 
     def requests(self):
+        """The one observable the term constrains."""
         return [(self.observable, self.args)]
 
     def log_likelihood(self, preds, nuis):
+        """Gaussian ln L with the width of the side of the value the prediction lies on."""
         x = preds[0]
         s = jnp.where(x >= self.value, self.error_up, self.error_down)
         return -0.5 * ((x - self.value) / s) ** 2
@@ -76,6 +84,8 @@ class AsymmetricGaussianTerm(Term):
 
 @dataclass
 class UpperLimitTerm(Term):
+    """Upper limit at confidence level ``cl``, as a half-Gaussian centred at 0 whose width puts
+    the limit at that CL."""
     observable: str = ""
     args: dict = field(default_factory=dict)
     limit: float = 1.0
@@ -89,18 +99,22 @@ class UpperLimitTerm(Term):
 
     @property
     def sigma(self) -> float:
+        """Width of the half-Gaussian: ``limit / (sqrt(2) erfinv(cl))``."""
         return float(self.limit / (np.sqrt(2.0) * erfinv(self.cl)))
 
     def requests(self):
+        """The one observable the term constrains."""
         return [(self.observable, self.args)]
 
     def log_likelihood(self, preds, nuis):
+        """``-x^2 / (2 sigma^2)`` for the prediction clipped at 0."""
         x = jnp.maximum(preds[0], 0.0)
         return -0.5 * (x / self.sigma) ** 2
 
 
 @dataclass
 class MultivariateGaussianTerm(Term):
+    """Correlated Gaussian measurement of several observables with a covariance matrix."""
     observables: list = field(default_factory=list)   # [(name, args)]
     values: np.ndarray = None
     covariance: np.ndarray = None
@@ -120,9 +134,11 @@ class MultivariateGaussianTerm(Term):
         self._prec = np.linalg.inv(self.covariance)
 
     def requests(self):
+        """The term's observables, in the order of ``values``."""
         return list(self.observables)
 
     def log_likelihood(self, preds, nuis):
+        """``-d^T C^-1 d / 2`` with d the predictions minus the measured values."""
         x = jnp.stack([jnp.asarray(p) for p in preds])
         d = x - self.values
         return -0.5 * d @ (self._prec @ d)
