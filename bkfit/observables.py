@@ -102,6 +102,7 @@ class Catalogue:
         return sorted(self._entries)
 
     def items(self):
+        """``(name, ObservableSpec)`` pairs in registration order."""
         return self._entries.items()
 
     def mapping(self):

@@ -39,6 +39,7 @@ MODELS: dict[str, str] = {
 
 
 def get_model_class(name: str):
+    """The model class registered under ``name``; ModelError (with close names) if there is none."""
     if name not in MODELS:
         raise ModelError(f"unknown model '{name}'.{did_you_mean(name, MODELS)} "
                          f"Known: {', '.join(sorted(MODELS))}")
@@ -47,4 +48,5 @@ def get_model_class(name: str):
 
 
 def make_model(name: str, options: dict | None = None):
+    """Instantiate model ``name`` with the options of the run file's [model] table."""
     return get_model_class(name)(options or {})

@@ -28,11 +28,14 @@ class Model:
         self.options = dict(options)
 
     def parameters(self) -> list[str]:
+        """Names of the free parameters, in sampling order."""
         raise NotImplementedError
 
     def coefficients(self, theta: dict) -> dict:
+        """Wilson coefficients and new-particle parameters at parameter values ``theta``."""
         raise NotImplementedError
 
     # observables the report should show for this model (name, args)
     def key_observables(self) -> list[tuple[str, dict]]:
+        """The ``(name, args)`` observables the report shows for this model."""
         return [("BR(B+->Knunu)", {}), ("Rnunu(B+->K)", {}), ("Rnunu(B0->K*)", {})]

@@ -116,6 +116,8 @@ class _DMPair(Model):
 
 
 class DMScalar(_DMPair):
+    """B -> K(*) phi phi with a pair of light invisible scalars (complex, or real with option
+    ``field = 'real'``) and one operator; mass parameter ``m_phi`` in GeV."""
     name = "dm_scalar"
     description = "pair of light invisible scalars phi: one operator (S, P, V, A)"
     default_priors = "priors/dm_scalar.yaml"
@@ -127,10 +129,13 @@ class DMScalar(_DMPair):
     vanishing = ("V", "A")
 
     def flags(self):
+        """Extra coefficient-dict flags: ``phi_real`` for a real scalar."""
         return {"phi_real": True} if self.kind == "real" else {}
 
 
 class DMFermion(_DMPair):
+    """B -> K(*) chi chi with a pair of light invisible Dirac or Majorana fermions and one
+    operator; mass parameter ``m_chi`` in GeV."""
     name = "dm_fermion"
     description = "pair of light invisible fermions chi: one of ten operators (seed's six)"
     default_priors = "priors/dm_fermion.yaml"
@@ -146,10 +151,13 @@ class DMFermion(_DMPair):
     vanishing = ("VV", "AV", "TT", "TT5")
 
     def flags(self):
+        """Extra coefficient-dict flags: ``chi_majorana`` for Majorana fermions."""
         return {"chi_majorana": True} if self.kind == "majorana" else {}
 
 
 class DMVector(_DMPair):
+    """B -> K(*) X X with a pair of light invisible vectors and one operator; mass parameter
+    ``m_X`` in GeV (the coefficient scales with powers of m_X, seed eq. (19))."""
     name = "dm_vector"
     description = "pair of light invisible vectors X: one operator of the seed's eq. (18)"
     default_priors = "priors/dm_vector.yaml"
@@ -164,9 +172,12 @@ class DMVector(_DMPair):
     vanishing = ("T1", "T2", "V4", "V5", "V6")
 
     def coefficient_param(self):
+        """Name of the free coefficient parameter (``parametrisation = 'coefficient'``)."""
         return f"C{self.operator}_bsXX"
 
     def coefficients(self, theta):
+        """The operator's coefficient (from ``log10_Lambda`` or given directly), the mass ``m_X``
+        and the ``X_real`` flag for a real vector."""
         if self.parametrisation == "scale":
             out = {self.key: 10.0 ** (-self.power * theta["log10_Lambda"])}
         else:
@@ -178,6 +189,8 @@ class DMVector(_DMPair):
 
 
 class TwoBody(Model):
+    """B -> K(*) X with one narrow invisible scalar or vector X of mass ``m_X`` (GeV), given by
+    a coupling (``log10_g``) or by BR(B+ -> K+ X) (``log10_BR``)."""
     name = "two_body"
     description = "B -> K(*) X with one narrow invisible scalar or vector X"
     default_priors = "priors/two_body.yaml"
@@ -190,9 +203,12 @@ class TwoBody(Model):
                                        ("coupling", "branching"), "coupling")
 
     def parameters(self):
+        """``m_X`` and either ``log10_g`` or ``log10_BR``."""
         return ["m_X", "log10_g" if self.parametrisation == "coupling" else "log10_BR"]
 
     def coefficients(self, theta):
+        """Mass ``m_X2`` and either the coupling ``gS_bsX`` / ``gV_bsX`` or the branching ratio
+        ``BR_BpKX`` (with the spin flag for a vector)."""
         out = {"m_X2": theta["m_X"]}
         if self.parametrisation == "coupling":
             key = "gS_bsX" if self.spin == "scalar" else "gV_bsX"
@@ -204,7 +220,9 @@ class TwoBody(Model):
         return out
 
     def report_lines(self, idata):
+        """Report lines on the preferred region of ``m_X``."""
         return mass_region_lines(idata, "m_X", f"two-body X ({self.spin})")
 
     def key_observables(self):
+        """BR(B -> K X) for B+ and B0, and the total BR(B+ -> K+ invisible)."""
         return [("BR(B+->KX)", {}), ("BR(B0->KX)", {}), ("BR(B+->K+invisible)", {})]

@@ -10,6 +10,8 @@ from .wc_names import known_coefficients
 
 
 def parse_complex(v, what: str) -> complex:
+    """A real or complex number from a run-file value (numbers, or strings like ``'1+2j'`` or
+    ``'1+2i'``); ModelError naming ``what`` otherwise."""
     if isinstance(v, (int, float)):
         return complex(v)
     if isinstance(v, str):
@@ -21,15 +23,18 @@ def parse_complex(v, what: str) -> complex:
 
 
 class SM(Model):
+    """The Standard Model: no free parameters, so only nuisances are sampled."""
     name = "sm"
     description = "Standard Model: no new-physics parameters (nuisances only)"
     default_priors = ""
     option_keys = ()
 
     def parameters(self):
+        """None: the SM has no free parameters."""
         return []
 
     def coefficients(self, theta):
+        """No new-physics coefficients."""
         return {}
 
 
@@ -72,9 +77,11 @@ class LEFT(Model):
         self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'") for k, v in fixed.items()}
 
     def parameters(self):
+        """The real free coefficients, then ``re_<name>`` and ``im_<name>`` for each complex one."""
         return self.free + [f"{p}_{n}" for n in self.free_complex for p in ("re", "im")]
 
     def coefficients(self, theta):
+        """The fixed coefficients plus the free ones at ``theta`` (complex ones from re/im parts)."""
         c = {k: v for k, v in self.fixed.items()}
         for n in self.free:
             c[n] = theta[n]
@@ -95,10 +102,13 @@ class SMmu(Model):
     option_keys = ()
 
     def parameters(self):
+        """The signal strength ``mu``."""
         return ["mu"]
 
     def coefficients(self, theta):
+        """The signal strength, passed to the physics as ``nunu_signal_strength``."""
         return {"nunu_signal_strength": theta["mu"]}
 
     def key_observables(self):
+        """BR(B+ -> K+ nu nu) and its ratio to the SM."""
         return [("BR(B+->Knunu)", {}), ("Rnunu(B+->K)", {})]

@@ -45,6 +45,8 @@ def _inputs():
 
 
 class VLQScalarDM(Model):
+    """Vector-like quarks Q and D (masses in TeV) with real scalar dark matter phi (mass in
+    GeV) and Yukawa couplings to the down-type quarks (arXiv:2403.12485)."""
     name = "vlq_scalar_dm"
     description = ("vector-like quarks Q, D + real scalar dark matter phi (arXiv:2403.12485): "
                    "b -> s phi phi, B_s -> phi phi, relic density, direct detection, h -> gg")
@@ -99,6 +101,8 @@ class VLQScalarDM(Model):
         return self.complex and n != self.real_coupling
 
     def parameters(self):
+        """Free parameters: the masses and y1/y2 not fixed by options, then the free Yukawas (re/im
+        parts for complex ones)."""
         p = [k for k in ("m_Q_TeV", "m_D_TeV", "m_phi", "y1") if k not in self.fixed]
         if "y2" not in self.fixed:
             p += ["re_y2", "im_y2"] if self.complex else ["y2"]
@@ -131,6 +135,8 @@ class VLQScalarDM(Model):
         return theta[n]
 
     def coefficients(self, theta):
+        """LEFT coefficients and phi parameters from the VLQ couplings; ModelError for unknown or
+        missing parameter names in ``theta``."""
         from ..physics.vlq import left_coefficients
         self._check_theta(theta)
         yq = jnp.stack([jnp.asarray(self._value(theta, f"yq_{q}", self._is_complex(f"yq_{q}")),
@@ -148,10 +154,13 @@ class VLQScalarDM(Model):
         return out
 
     def key_observables(self):
+        """b -> s phi phi rates, B_s -> phi phi, relic density, direct detection on xenon and
+        kappa_g."""
         return [("BR(B+->Kphiphi)", {}), ("BR(B0->K*phiphi)", {}), ("BR(Bs->phiphi)", {}),
                 ("Omega_h2(phi)", {}), ("sigma_SI_N(phi)", {"Z": 54, "A": 131.293}),
                 ("kappa_g", {})]
 
     def report_lines(self, idata):
+        """Report lines on the preferred region of ``m_phi``."""
         from .dark_matter import mass_region_lines
         return mass_region_lines(idata, "m_phi", "vlq_scalar_dm (phi)")

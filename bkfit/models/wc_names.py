@@ -9,10 +9,12 @@ from ..physics.bsnunu import ALL_WC as BSNUNU_WC
 
 @functools.lru_cache(maxsize=1)
 def wcxf_flavio_names() -> frozenset:
+    """All coefficient names of the WCxf WET basis 'flavio' (needs the wilson package)."""
     from wilson import wcxf
     basis = wcxf.Basis["WET", "flavio"]
     return frozenset(k for sector in basis.sectors.values() for k in sector)
 
 
 def known_coefficients() -> frozenset:
+    """Coefficient names a model may set: the WCxf flavio basis plus bkfit's b -> s nu nu names."""
     return wcxf_flavio_names() | frozenset(BSNUNU_WC)
