@@ -53,6 +53,8 @@ _DATA = read_yaml("bsll_sm.yaml")
 
 # ----------------------------------------------------------------------------- couplings
 def wc_names(l1: str, l2: str) -> list[str]:
+    """Names of the b -> s l1+ l2- semileptonic coefficients (C9, C10, scalar, pseudoscalar and
+    primed) for lepton flavours ``l1``, ``l2`` (e.g. ``'mu'``, ``'tau'``)."""
     return [f"{c}_bs{l1}{l2}" for c in ("C9", "C9p", "C10", "C10p", "CS", "CSp", "CP", "CPp")]
 
 
@@ -210,6 +212,8 @@ def BR_P_lfv(mode: str, l1: str, l2: str, coeffs: dict, par, n: int = 64):
 
 
 def BR_V_lfv(mode: str, l1: str, l2: str, coeffs: dict, par, n: int = 64):
+    """BR(B -> V l1+ l2-) integrated over the full q^2 range of ``mode`` (``n`` quadrature points),
+    for lepton-flavour-violating (or any) flavour pair from the semileptonic coefficients only."""
     B, V = V_MODES[mode]
     lo, hi = _q2_range(par, B, V, par["m_" + l1], par["m_" + l2])
 
@@ -245,6 +249,7 @@ def BR_Bs_inst(l1: str, l2: str, c: dict, par, run=None):
 
 
 def BR_Bs_lfv(l1: str, l2: str, coeffs: dict, par):
+    """Instantaneous BR(B_s -> l1+ l2-) from the semileptonic coefficients of that flavour pair."""
     return BR_Bs_inst(l1, l2, _wc(coeffs, l1, l2), par)
 
 
@@ -283,6 +288,7 @@ def h_loop(q2, mq, mu):
 
 
 def h_loop_massless(q2, mu):
+    """Loop function h(q^2, m = 0) of a massless quark at scale ``mu`` (GeV), entering C9^eff."""
     return 8.0 / 27.0 + 4.0j * jnp.pi / 9.0 - 4.0 / 9.0 * jnp.log(q2 / mu ** 2)
 
 

@@ -85,6 +85,7 @@ def norm2(par):
 
 
 def q2max(mode: str, par):
+    """Kinematic endpoint (m_B - m_M)^2 in GeV^2 of B -> M nu nu for ``mode``."""
     B, M, _ = MODES[mode]
     return (par["m_" + B] - par["m_" + M]) ** 2
 
@@ -127,11 +128,13 @@ def _combine(mode, k, sp, sm):
 
 
 def dGamma_dq2(mode: str, q2, wc: dict, par):
+    """Differential decay rate dGamma/dq^2 (GeV^-1) of B -> M nu nu summed over neutrino flavours."""
     sp, sm = coupling_sums(wc, par)
     return norm2(par) * _combine(mode, kernels(mode, q2, par), sp, sm)
 
 
 def dBR_dq2(mode: str, q2, wc: dict, par):
+    """Differential branching ratio dBR/dq^2 (GeV^-2): dGamma/dq^2 times the B lifetime."""
     B = MODES[mode][0]
     return par["tau_" + B] * dGamma_dq2(mode, q2, wc, par)
 
@@ -153,10 +156,12 @@ def BR_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48):
 
 
 def BR(mode: str, wc: dict, par, n: int = 48):
+    """Total branching ratio of B -> M nu nu over 0 < q^2 < q2max (``n`` quadrature points)."""
     return BR_bin(mode, 0.0, q2max(mode, par), wc, par, n=n)
 
 
 def FL(mode: str, q2, wc: dict, par):
+    """Longitudinal polarisation fraction F_L(q^2) of the vector meson in B -> V nu nu."""
     assert MODES[mode][2] == "V"
     sp, sm = coupling_sums(wc, par)
     k = kernels(mode, q2, par)

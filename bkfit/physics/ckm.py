@@ -19,6 +19,8 @@ def _gamma_to_delta(t12, t13, t23, gamma):
 
 
 def ckm_matrix(Vus, Vub, Vcb, gamma):
+    """3x3 complex CKM matrix from Vus, |Vub|, Vcb and the angle gamma (radians) in the
+    standard parametrisation."""
     s13 = Vub
     c13 = jnp.sqrt(1.0 - s13 ** 2)
     s12 = Vus / c13

@@ -16,6 +16,8 @@ import jax.numpy as jnp
 
 
 def zvar(mB, mM, q2, t0=None):
+    """Conformal variable z(q^2) of the BSZ expansion with t+ = (mB + mM)^2 and ``t0`` (default
+    t+ (1 - sqrt(1 - t-/t+))); masses in GeV, q^2 in GeV^2."""
     tp = (mB + mM) ** 2
     tm = (mB - mM) ** 2
     if t0 is None:

@@ -140,6 +140,7 @@ def _masses(mode, par):
 
 
 def q2max(mode, par):
+    """Kinematic endpoint (m_B - m_M)^2 in GeV^2 of B -> M + invisible for ``mode``."""
     mB, mM, _, _ = _masses(mode, par)
     return (mB - mM) ** 2
 
@@ -343,15 +344,19 @@ SCALAR_KEYS = {"CS_bsphiphi": "S", "CP_bsphiphi": "P", "CV_bsphiphi": "V", "CA_b
 
 
 class ScalarPair(_PairFamily):
+    """B -> M phi phi with a pair of invisible scalars of mass ``m_phi`` (optionally real)."""
     mass_key = "m_phi"
     tag = "phiphi"
     op_keys = tuple(SCALAR_KEYS)
     flag_keys = ("phi_real",)
 
     def active(self, coeffs):
+        """True if ``coeffs`` holds any scalar-pair coefficient."""
         return any(k in coeffs for k in SCALAR_KEYS)
 
     def dark_ops(self, q2, m, coeffs):
+        """The operators' dark currents for the pair at q^2 and mass m, with the symmetry factor
+        (1/2 for a real scalar)."""
         real = bool(coeffs.get("phi_real", False))
         E, p = _pair_kinematics(q2, m)
         ops = []
@@ -410,15 +415,19 @@ def _dark_gamma(D):
 
 
 class FermionPair(_PairFamily):
+    """B -> M chi chi with a pair of invisible fermions of mass ``m_chi`` (Dirac or Majorana)."""
     mass_key = "m_chi"
     tag = "chichi"
     op_keys = tuple(FERMION_OPS)
     flag_keys = ("chi_majorana",)
 
     def active(self, coeffs):
+        """True if ``coeffs`` holds any fermion-pair coefficient."""
         return any(k in coeffs for k in FERMION_OPS)
 
     def dark_ops(self, q2, m, coeffs):
+        """The operators' spinor bilinears for the pair at q^2 and mass m; for Majorana fermions the
+        operators that vanish are dropped and the factor 1/2 applied."""
         maj = bool(coeffs.get("chi_majorana", False))
         u, v = _spinors(q2, m)
         ubar = jnp.conj(u) @ G[0]                       # (s1, 4)
@@ -445,6 +454,8 @@ VECTOR_OPS = {"S": ("S", 2, False), "T1": ("T", 2, True), "T2": ("T5", 2, True),
 
 
 def vector_keys(op):
+    """Coefficient keys of vector-pair operator ``op``: the full ``C<op>_bsXX`` and the
+    mass-reduced ``C<op>hat_bsXX``."""
     return f"C{op}_bsXX", f"C{op}hat_bsXX"
 
 
@@ -473,6 +484,7 @@ def _vector_dark(op, ka, ea, kb, eb):
 
 
 class VectorPair(_PairFamily):
+    """B -> M X X with a pair of invisible vectors of mass ``m_X`` (optionally real)."""
     mass_key = "m_X"
     tag = "XX"
     op_keys = tuple(vector_keys(op)[1] for op in VECTOR_OPS)
@@ -488,10 +500,13 @@ class VectorPair(_PairFamily):
         return out
 
     def active(self, coeffs):
+        """True if ``coeffs`` holds any vector-pair coefficient (full or hat form)."""
         return any(k in coeffs for op in VECTOR_OPS for k in vector_keys(op))
 
     @staticmethod
     def chat(op, coeffs, m):
+        """Reduced coefficient Chat of operator ``op``: the hat key as given, plus the full
+        coefficient divided by m^n (n the operator's mass power; 0 where m <= 0)."""
         raw, hat = vector_keys(op)
         n = VECTOR_OPS[op][1]
         c = None
@@ -505,6 +520,8 @@ class VectorPair(_PairFamily):
         return c
 
     def dark_ops(self, q2, m, coeffs):
+        """The operators' dark currents for the pair at q^2 and mass m, summed over polarisations,
+        with the symmetry factor for a real vector."""
         real = bool(coeffs.get("X_real", False))
         E, p = _pair_kinematics(q2, m)
         z = jnp.zeros_like(E)
@@ -608,9 +625,12 @@ def two_body_br(mode, coeffs, par):
 
 
 class TwoBody:
+    """B -> M X with one narrow invisible particle X: a Gaussian q^2 peak at m_X^2 of width
+    SIGMA_Q2_TWO_BODY (resolution model), normalised within the physical range."""
     tag = "X"
 
     def active(self, coeffs):
+        """True if ``coeffs`` holds a two-body coupling or branching ratio."""
         return any(k in coeffs for k in list(TWO_BODY_COUPLINGS) + list(TWO_BODY_BR))
 
     @staticmethod
@@ -624,11 +644,13 @@ class TwoBody:
         return mu, s, top, ok, jnp.where(ok, norm, 1.0)
 
     def total(self, mode, coeffs, par):
+        """Total BR(B -> M X) of ``mode`` (0 if the model has no two-body coefficient)."""
         if not self.active(coeffs):
             return 0.0
         return two_body_br(mode, coeffs, par)
 
     def diff(self, mode, q2, coeffs, par):
+        """dBR/dq^2 (GeV^-2): the total BR times the normalised Gaussian peak at q^2."""
         if not self.active(coeffs):
             return 0.0
         mu, s, top, ok, norm = self._peak(mode, coeffs, par)
@@ -638,6 +660,8 @@ class TwoBody:
         return two_body_br(mode, coeffs, par) * pdf
 
     def bin(self, mode, q2min, q2max_, coeffs, par, n=None):
+        """BR in the bin [q2min, q2max] (GeV^2): the total BR times the peak's fraction in the
+        bin."""
         if not self.active(coeffs):
             return 0.0
         mu, s, top, ok, norm = self._peak(mode, coeffs, par)

@@ -24,6 +24,8 @@ NARROW_BIN_POINTS = 6
 
 
 def points_for_bins(q2min, q2max) -> int:
+    """Quadrature points per bin: NARROW_BIN_POINTS if every bin is at most NARROW_BIN_GEV2 wide,
+    else 48 (also 48 when the edges are traced and their widths unknown)."""
     import numpy as np
     try:
         w = np.max(np.asarray(q2max, dtype=float) - np.asarray(q2min, dtype=float))

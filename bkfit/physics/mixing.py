@@ -73,6 +73,8 @@ def bag_rgi_factor(par):
 
 @par_constant
 def matrix_elements(par):
+    """B_s mixing hadronic matrix elements <Bs|O_i|Bsbar> (GeV^4) of the Delta B = 2 operators at the
+    mixing scale, from f_Bs and the bag parameters."""
     m, f = par["m_Bs"], par["f_Bs"]
     B = {i: par[f"bag_Bs_{i}"] for i in range(1, 6)}
     r = (m / (m_b(par, SCALE) + m_s(par, SCALE))) ** 2
@@ -86,6 +88,7 @@ def matrix_elements(par):
 
 @par_constant
 def M12_SM(par):
+    """SM B_s mixing amplitude M12 (GeV): top-quark box with the Inami-Lim function S0."""
     xt = mt_mt(par) ** 2 / par["m_W"] ** 2
     lam_t = xi(par, "t", "b", "s")
     me = matrix_elements(par)["CVLL"] * bag_rgi_factor(par)
@@ -94,12 +97,14 @@ def M12_SM(par):
 
 
 def M12(coeffs: dict, par):
+    """B_s mixing amplitude M12 (GeV): SM plus the ``<op>_bsbs`` new-physics coefficients."""
     me = matrix_elements(par)
     np_ = sum(-jnp.asarray(coeffs.get(f"{k}_bsbs", 0.0), dtype=complex) * me[k] for k in ME_KEYS)
     return M12_SM(par) + np_
 
 
 def DeltaM_s(coeffs: dict, par):
+    """B_s mass difference 2 |M12| in GeV."""
     return 2.0 * jnp.abs(M12(coeffs, par))
 
 

@@ -123,10 +123,12 @@ def _plasma(T):
 
 
 def cm3s_to_gev2(sv):
+    """Convert a cross section times velocity from cm^3/s to GeV^-2."""
     return sv / GEV2_TO_CM3S
 
 
 def gev2_to_cm3s(sv):
+    """Convert a cross section times velocity from GeV^-2 to cm^3/s."""
     return sv * GEV2_TO_CM3S
 
 
@@ -156,10 +158,12 @@ def kne(nu, y):
 
 
 def k1e(y):
+    """e^y K_1(y), see :func:`kne`."""
     return kne(1.0, y)
 
 
 def k2e(y):
+    """e^y K_2(y), see :func:`kne`."""
     return kne(2.0, y)
 
 
@@ -274,6 +278,7 @@ def hubble(T):
 
 
 def entropy_density(T):
+    """Entropy density s(T) = 2 pi^2/45 g_s(T) T^3 in GeV^3 (T in GeV)."""
     return 2.0 * PI ** 2 / 45.0 * gstars(T) * T ** 3
 
 

@@ -84,6 +84,8 @@ def posterior_predictive(run_dir, n_draws: int = 200, seed: int = 0):
 
 
 def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> list[Path]:
+    """Posterior-predictive plots of each Belle II pyhf term of a finished run (counts and
+    implied q^2 spectrum, ``n_draws`` draws); returns the PNG paths written."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

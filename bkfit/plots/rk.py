@@ -39,6 +39,8 @@ def prior_scan(asm, n: int = 5000, seed: int = 0):
 
 
 def measured_bands(lik_file: Path, par) -> dict:
+    """Measured R_K and R_K* as (central, error down, error up) relative to the SM prediction at
+    ``par``, from the Gaussian entries of the likelihood file."""
     data = yaml.safe_load(Path(lik_file).read_text())
     ent = {e["name"]: e for e in data["entries"]}
     sm_k = float(obsreg.predict("BR(B+->Knunu)", {}, par))
@@ -54,6 +56,8 @@ def measured_bands(lik_file: Path, par) -> dict:
 
 
 def plot_rk_rkstar(run_file, out=None, n: int = 5000, seed: int = 0) -> list[Path]:
+    """Prior scan of (R_K, R_K*) for a run file with the measured bands; writes one PNG and
+    returns its path in a list."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -19,6 +19,8 @@ from ..inference.results import safe_name
 
 
 def load_result(run_dir):
+    """``(idata, assembled)`` of a finished run folder (posterior.nc and run.toml), with relative
+    paths resolved next to the original run file; InputError if a file is missing."""
     from ..config import load_run
     from ..inference.assemble import assemble
 

@@ -76,6 +76,7 @@ def spectrum(family: str, op: str, mass: float, mode: str = "B+->K", n: int = 40
 
 
 def sm_spectrum(mode: str = "B+->K", n: int = 400, par=None):
+    """SM q^2 grid (GeV^2, ``n`` points) and the normalised dBR/dq^2 shape of B -> M nu nu."""
     par = par or load_db().central
     q2 = np.linspace(1e-3, 22.8, n)
     d = np.asarray(obsreg.predict(f"dBR/dq2({mode}nunu)", {}, par, q2=jnp.asarray(q2)))

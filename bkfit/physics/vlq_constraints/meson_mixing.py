@@ -98,6 +98,8 @@ def matrix_elements(par, meson):
 
 
 def M12_NP(coeffs, par, meson):
+    """New-physics mixing amplitude M12 (GeV) of ``meson`` ('B0' or 'K0') from its Delta F = 2
+    coefficients."""
     sect = {"B0": "bdbd", "K0": "sdsd"}[meson]
     me = matrix_elements(par, meson)
     return sum(-coeff(coeffs, f"{k}_{sect}") * me[k] for k in ME_KEYS)
@@ -105,6 +107,7 @@ def M12_NP(coeffs, par, meson):
 
 @par_cached(*_ME_KEYS, "eta_tt_B0")
 def M12_SM_B0(par):
+    """SM B0 mixing amplitude M12 (GeV): top-quark box with the Inami-Lim function S0."""
     from ..ckm import xi
     from ..mixing import S0, bag_rgi_factor, mt_mt
     xt = mt_mt(par) ** 2 / par["m_W"] ** 2
