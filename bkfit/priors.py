@@ -25,6 +25,7 @@ from .errors import InputError, StrictModel, YamlFloat, check_finite_tree, close
 
 
 class Uniform(StrictModel):
+    """``{dist: uniform, low, high}``: flat prior on [low, high]."""
     dist: Literal["uniform"]
     low: YamlFloat = Field(description="lower bound")
     high: YamlFloat = Field(description="upper bound, above 'low'")
@@ -36,10 +37,12 @@ class Uniform(StrictModel):
         return self
 
     def make(self):
+        """The numpyro distribution."""
         return dist.Uniform(self.low, self.high)
 
 
 class LogUniform(StrictModel):
+    """``{dist: loguniform, low, high}``: flat in ln x on [low, high], 0 < low < high."""
     dist: Literal["loguniform"]
     low: YamlFloat = Field(gt=0, description="lower bound, > 0 for a log-uniform prior")
     high: YamlFloat = Field(gt=0, description="upper bound, above 'low'")
@@ -51,23 +54,28 @@ class LogUniform(StrictModel):
         return self
 
     def make(self):
+        """The numpyro distribution."""
         return dist.LogUniform(self.low, self.high)
 
 
 class Normal(StrictModel):
+    """``{dist: normal, mu, sigma}``: Gaussian prior (mu defaults to 0)."""
     dist: Literal["normal"]
     mu: YamlFloat = 0.0
     sigma: YamlFloat = Field(gt=0, description="standard deviation, > 0")
 
     def make(self):
+        """The numpyro distribution."""
         return dist.Normal(self.mu, self.sigma)
 
 
 class HalfNormal(StrictModel):
+    """``{dist: halfnormal, sigma}``: half-Gaussian on x >= 0 with scale sigma."""
     dist: Literal["halfnormal"]
     sigma: YamlFloat = Field(gt=0, description="scale, > 0")
 
     def make(self):
+        """The numpyro distribution."""
         return dist.HalfNormal(self.sigma)
 
 
@@ -82,6 +90,7 @@ _MASS_NAME = re.compile(r"^(m|M)_[A-Za-z0-9*?\[\]]+$|_(TeV|GeV|MeV)$")
 
 
 def is_mass_name(name: str) -> bool:
+    """True if ``name`` looks like a mass parameter (``m_*``, ``M_*``, ``*_TeV`` ...)."""
     return bool(_MASS_NAME.search(name))
 
 
@@ -139,6 +148,8 @@ def kinematic_limit(n_particles: int) -> tuple[float, str]:
 
 
 def parse_spec(spec, file: str, field: str, name: str | None = None):
+    """Validate one prior mapping into a Uniform / LogUniform / Normal / HalfNormal spec;
+    InputError naming ``file`` and ``field`` otherwise."""
     if not isinstance(spec, dict):
         raise InputError("a prior must be a mapping like {dist: uniform, low: 0, high: 1}",
                          file=file, field=field)
@@ -156,6 +167,8 @@ def parse_spec(spec, file: str, field: str, name: str | None = None):
 
 
 class PriorSet:
+    """Priors by parameter name or fnmatch pattern, with the file and field each came from (so
+    that errors point at the right place)."""
     def __init__(self, specs: dict, file: str, origin: dict | None = None):
         self.file = file
         self.specs = specs     # name or pattern -> PriorSpec
@@ -165,6 +178,7 @@ class PriorSet:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "PriorSet":
+        """Read and validate a prior YAML file (top-level ``parameters`` mapping)."""
         from .likelihood.loader import read_yaml
         path = Path(path)
         data = read_yaml(path)
@@ -186,6 +200,8 @@ class PriorSet:
         return cls(specs, file)
 
     def updated(self, overrides: dict, file: str) -> "PriorSet":
+        """Copy with the run file's ``[priors.parameters]`` overrides applied (read from
+        ``file``)."""
         specs = dict(self.specs)
         origin = dict(self.origin)
         check_finite_tree(overrides, file, "priors.parameters")
@@ -195,6 +211,7 @@ class PriorSet:
         return PriorSet(specs, self.file if not overrides else f"{self.file} + {file}", origin)
 
     def spec_for(self, name: str):
+        """The spec that parameter ``name`` gets (see :meth:`key_for`), or None."""
         key = self.key_for(name)
         return None if key is None else self.specs[key]
 
@@ -232,6 +249,8 @@ class PriorSet:
 
     def distributions(self, names: list[str], run_file: str | None = None,
                       model=None) -> dict:
+        """numpyro distributions of the model parameters ``names``; InputError for a parameter
+        without a prior (pointing at a likely misspelling) or for an unphysical prior."""
         out = {}
         for n in names:
             s = self.spec_for(n)
@@ -261,6 +280,7 @@ class PriorSet:
         return [k for k in self.specs if not any(ch in k for ch in "*?[") and k not in names]
 
     def describe(self, names: list[str]) -> dict[str, str]:
+        """Text of each parameter's prior, e.g. ``dist=uniform, low=0.0, high=1.0``."""
         out = {}
         for n in names:
             s = self.spec_for(n)
