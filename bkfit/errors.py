@@ -31,7 +31,21 @@ class InputError(BkfitError, ValueError):
 
 
 class ModelError(BkfitError, ValueError):
-    """Invalid model name or options (raised before any compilation or sampling)."""
+    """Invalid model name, model options or parameter values.
+
+    ``field`` is what is at fault: a key of the run file's [model] table (``"name"`` for an
+    unknown model, an option such as ``"couplings"``, or ``"fixed.<name>"`` for one entry of
+    a table option), or, for the values handed to ``coefficients``, the parameter name; None
+    where no single key is at fault.  Raised before any compilation or sampling.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+    def __reduce__(self):
+        return type(self), (self.message, self.field)
 
 
 class RunFailed(BkfitError):

@@ -13,7 +13,6 @@ The first exact name wins over patterns; patterns are tried in file order.
 from __future__ import annotations
 
 import fnmatch
-import re
 from pathlib import Path
 from typing import Literal, Union
 
@@ -85,13 +84,9 @@ CLASSES = {"uniform": Uniform, "loguniform": LogUniform, "normal": Normal,
 DISTS = list(CLASSES)
 
 # ----------------------------------------------------------------------- physical checks
-# Parameter names that are masses (model parameters: m_phi, m_chi, m_X, M_TeV, ...).
-_MASS_NAME = re.compile(r"^(m|M)_[A-Za-z0-9*?\[\]]+$|_(TeV|GeV|MeV)$")
-
-
-def is_mass_name(name: str) -> bool:
-    """True if ``name`` looks like a mass parameter (``m_*``, ``M_*``, ``*_TeV`` ...)."""
-    return bool(_MASS_NAME.search(name))
+# Which parameters are masses, and how many invisible particles of that mass a B -> K(*)
+# decay produces, is the model's to say (``Model.mass_parameters``); nothing here knows
+# model or parameter names.
 
 
 def _support(spec) -> tuple[float, float]:
@@ -105,34 +100,11 @@ def _support(spec) -> tuple[float, float]:
 
 
 def _check_mass_sign(name: str, spec, file: str, field: str):
-    if is_mass_name(name) and _support(spec)[1] <= 0:
+    if _support(spec)[1] <= 0:
         raise InputError(f"'{name}' is a mass, but this prior allows only values <= 0 "
                          f"(high = {_support(spec)[1]}); allowed: a prior with high > 0 "
                          "(a uniform/loguniform range of positive masses)", file=file,
                          field=field)
-
-
-# models whose mass parameter must allow the decay: model -> (mass parameter, particles
-# in the final state besides the kaon).  Limits are the largest over the B -> K modes.
-KINEMATIC_MASSES = {"dm_scalar": ("m_phi", 2), "dm_fermion": ("m_chi", 2),
-                    "dm_vector": ("m_X", 2), "two_body": ("m_X", 1)}
-
-
-def _kinematic_targets(names: list[str], model=None) -> dict[str, int]:
-    """mass parameter -> number of invisible particles, from the model (exact) or, without
-    it, from the parameter names (m_phi, m_chi: a pair; m_X: a pair only when the other
-    parameters are those of dm_vector, otherwise the looser one-particle limit)."""
-    if model is not None:
-        t = KINEMATIC_MASSES.get(getattr(model, "name", ""))
-        return {t[0]: t[1]} if t and t[0] in names else {}
-    out = {}
-    for n, k in (("m_phi", 2), ("m_chi", 2)):
-        if n in names:
-            out[n] = k
-    if "m_X" in names:
-        pair = "log10_Lambda" in names or any(n.endswith("_bsXX") for n in names)
-        out["m_X"] = 2 if pair else 1
-    return out
 
 
 def kinematic_limit(n_particles: int) -> tuple[float, str]:
@@ -147,7 +119,7 @@ def kinematic_limit(n_particles: int) -> tuple[float, str]:
     return lim, f"{text} = {lim:.4f} GeV ({mode})"
 
 
-def parse_spec(spec, file: str, field: str, name: str | None = None):
+def parse_spec(spec, file: str, field: str):
     """Validate one prior mapping into a Uniform / LogUniform / Normal / HalfNormal spec;
     InputError naming ``file`` and ``field`` otherwise."""
     if not isinstance(spec, dict):
@@ -162,7 +134,6 @@ def parse_spec(spec, file: str, field: str, name: str | None = None):
         out = CLASSES[d].model_validate(spec)
     except ValidationError as exc:
         raise pydantic_errors(exc, file, prefix=field, model=CLASSES[d]) from None
-    _check_mass_sign(name if name is not None else field.rsplit(".", 1)[-1], out, file, field)
     return out
 
 
@@ -195,7 +166,7 @@ class PriorSet:
             raise InputError("'parameters' must be a non-empty mapping", file=file,
                              field="parameters")
         check_finite_tree(data, file)
-        specs = {str(k): parse_spec(v, file, f"parameters.{k}", str(k))
+        specs = {str(k): parse_spec(v, file, f"parameters.{k}")
                  for k, v in data["parameters"].items()}
         return cls(specs, file)
 
@@ -206,7 +177,7 @@ class PriorSet:
         origin = dict(self.origin)
         check_finite_tree(overrides, file, "priors.parameters")
         for k, v in overrides.items():
-            specs[str(k)] = parse_spec(v, file, f"priors.parameters.{k}", str(k))
+            specs[str(k)] = parse_spec(v, file, f"priors.parameters.{k}")
             origin[str(k)] = (file, f"priors.parameters.{k}")
         return PriorSet(specs, self.file if not overrides else f"{self.file} + {file}", origin)
 
@@ -225,23 +196,23 @@ class PriorSet:
         return None
 
     def check_physical(self, names: list[str], model=None):
-        """Refuse priors that cannot describe the model: masses that can only be negative,
-        invisible-particle masses entirely above the B -> K kinematic limit."""
-        for n in names:
-            key = self.key_for(n)
+        """Refuse priors that cannot describe ``model``: a mass parameter (as the model's
+        ``mass_parameters()`` says) whose prior allows only values <= 0, or the mass of
+        invisible particles produced in B -> K decays lying entirely above the kinematic
+        limit.  Without a model nothing is checked."""
+        masses = model.mass_parameters() if model is not None else {}
+        for n, k in masses.items():
+            key = self.key_for(n) if n in names else None
             if key is None:
                 continue
             file, field = self.origin.get(key, (self.file, f"parameters.{key}"))
             _check_mass_sign(n, self.specs[key], file, field)
-        for n, k in _kinematic_targets(names, model).items():
-            key = self.key_for(n)
-            if key is None:
+            if k <= 0:
                 continue
             lo, _ = _support(self.specs[key])
             lim, text = kinematic_limit(k)
             if lo >= lim:
                 what = "an invisible pair" if k == 2 else "the invisible particle"
-                file, field = self.origin.get(key, (self.file, f"parameters.{key}"))
                 raise InputError(f"the prior of '{n}' lies entirely above the kinematic limit "
                                  f"{text}: {what} cannot be produced in B -> K decays "
                                  f"(low = {lo}); allowed: a prior with low < {lim:.4f}",

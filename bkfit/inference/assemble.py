@@ -125,14 +125,11 @@ class Assembled:
             numpyro.deterministic(k, v)
 
 
-def _model_error(e: Exception, cfg: RunConfig) -> InputError:
-    msg = str(e)
-    fld = "model"
-    if "option '" in msg:
-        fld = "model." + msg.split("option '")[1].split("'")[0].split(".")[0]
-    elif "unknown model" in msg:
-        fld = "model.name"
-    return InputError(msg, file=cfg.path, field=fld)
+def _model_error(e: ModelError, cfg: RunConfig) -> InputError:
+    """The run file's InputError for a ModelError: field ``model.<e.field>`` (``model``
+    where no single key of the [model] table is at fault)."""
+    fld = f"model.{e.field}" if e.field else "model"
+    return InputError(str(e), file=cfg.path, field=fld)
 
 
 def _check_dense_mass(cfg: RunConfig, params, block_sites, terms):

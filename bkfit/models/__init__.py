@@ -42,7 +42,7 @@ def get_model_class(name: str):
     """The model class registered under ``name``; ModelError (with close names) if there is none."""
     if name not in MODELS:
         raise ModelError(f"unknown model '{name}'.{did_you_mean(name, MODELS)} "
-                         f"Known: {', '.join(sorted(MODELS))}")
+                         f"Known: {', '.join(sorted(MODELS))}", field="name")
     mod, cls = MODELS[name].split(":")
     return getattr(importlib.import_module(mod), cls)
 

@@ -24,7 +24,7 @@ class Model:
         unknown = [k for k in options if k not in self.option_keys]
         if unknown:
             raise ModelError(f"model '{self.name}' has no option(s) {unknown}; allowed: "
-                             f"{list(self.option_keys)}")
+                             f"{list(self.option_keys)}", field=str(unknown[0]))
         self.options = dict(options)
 
     def parameters(self) -> list[str]:
@@ -34,6 +34,12 @@ class Model:
     def coefficients(self, theta: dict) -> dict:
         """Wilson coefficients and new-particle parameters at parameter values ``theta``."""
         raise NotImplementedError
+
+    def mass_parameters(self) -> dict[str, int]:
+        """The free parameters that are masses, each with the number of equal-mass invisible
+        particles of that mass in B -> K(*) decays (0: not produced there, so no kinematic
+        limit).  Their priors must allow positive values (see :mod:`bkfit.priors`)."""
+        return {}
 
     # observables the report should show for this model (name, args)
     def key_observables(self) -> list[tuple[str, dict]]:

@@ -54,10 +54,10 @@ def _choice(model: str, options: dict, key: str, allowed, default=None):
     val = options.get(key, default)
     if val is None:
         raise ModelError(f"model '{model}' needs option '{key}'; allowed values: "
-                         f"{', '.join(map(str, allowed))}")
+                         f"{', '.join(map(str, allowed))}", field=key)
     if not isinstance(val, str) or val not in allowed:
         raise ModelError(f"model '{model}': option '{key}' = {val!r} is not allowed; "
-                         f"allowed values: {', '.join(map(str, allowed))}")
+                         f"allowed values: {', '.join(map(str, allowed))}", field=key)
     return val
 
 
@@ -83,7 +83,7 @@ class _DMPair(Model):
             allowed = [o for o in self.operators if o not in self.vanishing]
             raise ModelError(f"model '{self.name}': operator '{op}' vanishes identically for "
                              f"{self.kind_option} = '{self.kind}'; allowed operators: "
-                             f"{', '.join(allowed)}")
+                             f"{', '.join(allowed)}", field="operator")
         self.key, self.power = self.operators[self.operator]
 
     def parameters(self):
@@ -92,6 +92,10 @@ class _DMPair(Model):
 
     def coefficient_param(self):
         return self.key
+
+    def mass_parameters(self):
+        """The mass of the invisible pair (GeV): two particles in B -> K(*) decays."""
+        return {self.mass_param: 2}
 
     def flags(self) -> dict:
         return {}
@@ -218,6 +222,10 @@ class TwoBody(Model):
             if self.spin == "vector":
                 out["X_vector"] = True
         return out
+
+    def mass_parameters(self):
+        """``m_X`` (GeV): one particle in B -> K(*) X."""
+        return {"m_X": 1}
 
     def report_lines(self, idata):
         """Report lines on the preferred region of ``m_X``."""

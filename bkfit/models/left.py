@@ -9,7 +9,7 @@ from .base import Model, ModelError
 from .wc_names import known_coefficients
 
 
-def parse_complex(v, what: str) -> complex:
+def parse_complex(v, what: str, field: str | None = None) -> complex:
     """A real or complex number from a run-file value (numbers, or strings like ``'1+2j'`` or
     ``'1+2i'``); ModelError naming ``what`` otherwise."""
     if isinstance(v, (int, float)):
@@ -19,7 +19,8 @@ def parse_complex(v, what: str) -> complex:
             return complex(v.replace(" ", "").replace("i", "j"))
         except ValueError:
             pass
-    raise ModelError(f"{what}: {v!r} is not a number or a complex literal such as '1+2j'")
+    raise ModelError(f"{what}: {v!r} is not a number or a complex literal such as '1+2j'",
+                     field=field)
 
 
 class SM(Model):
@@ -60,28 +61,32 @@ class LEFT(Model):
         self.free_complex = list(options.get("free_complex", []))
         fixed = options.get("fixed", {}) or {}
         if not isinstance(fixed, dict):
-            raise ModelError("model option 'fixed' must be a table {name = value}")
+            raise ModelError("model option 'fixed' must be a table {name = value}", field="fixed")
         for key, names in (("free", self.free), ("free_complex", self.free_complex),
                            ("fixed", list(fixed))):
             for n in names:
                 if n not in known:
                     raise ModelError(f"model option '{key}': unknown coefficient '{n}'."
-                                     f"{did_you_mean(n, known)}")
+                                     f"{did_you_mean(n, known)}",
+                                     field=f"fixed.{n}" if key == "fixed" else key)
         both = set(self.free) & set(self.free_complex) | (set(self.free) | set(self.free_complex)) & set(fixed)
         if both:
+            first = sorted(both)[0]         # at fault where it is listed the second time
             raise ModelError(f"coefficient(s) {sorted(both)} listed more than once in "
-                             "free / free_complex / fixed")
+                             "free / free_complex / fixed",
+                             field=f"fixed.{first}" if first in fixed else "free_complex")
         if not (self.free or self.free_complex):
             raise ModelError("model 'left' needs at least one coefficient in 'free' or "
-                             "'free_complex' (use model 'sm' for none)")
-        self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'") for k, v in fixed.items()}
+                             "'free_complex' (use model 'sm' for none)", field="free")
+        self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'", field=f"fixed.{k}")
+                      for k, v in fixed.items()}
 
     def parameters(self):
         """The real free coefficients, then ``re_<name>`` and ``im_<name>`` for each complex one."""
         return self.free + [f"{p}_{n}" for n in self.free_complex for p in ("re", "im")]
 
     def coefficients(self, theta):
-        """The fixed coefficients plus the free ones at ``theta`` (complex ones from re/im parts)."""
+        """The fixed coefficients plus the free ones at ``theta`` (complex ones from re/im)."""
         c = {k: v for k, v in self.fixed.items()}
         for n in self.free:
             c[n] = theta[n]

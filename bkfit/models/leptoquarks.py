@@ -153,12 +153,12 @@ class _Leptoquark(Model):
         couplings = options.get("couplings", [])
         if isinstance(couplings, str) or not isinstance(couplings, (list, tuple)):
             raise ModelError(f"model '{self.name}': option 'couplings' must be a list such "
-                             "as [\"lam_33\", \"lam_23\"]")
+                             "as [\"lam_33\", \"lam_23\"]", field="couplings")
         self.complex = bool(options.get("complex", False))
         fixed = options.get("fixed", {}) or {}
         if not isinstance(fixed, dict):
             raise ModelError(f"model '{self.name}': option 'fixed' must be a table "
-                             "{name = value}")
+                             "{name = value}", field="fixed")
         known = [f"lam_{i}{j}" for i in "123" for j in "123"]
         if self.allow_right_handed:
             known += [f"lamR_{i}{j}" for i in "123" for j in "123"]
@@ -169,22 +169,25 @@ class _Leptoquark(Model):
                     raise ModelError(f"model '{self.name}' option '{key}': unknown coupling "
                                      f"'{n}'.{did_you_mean(n, known + ['M_TeV'])} Known: "
                                      "lam_ij (i = quark, j = lepton generation)"
-                                     + (", lamR_ij" if self.allow_right_handed else ""))
+                                     + (", lamR_ij" if self.allow_right_handed else ""),
+                                     field=key if key == "couplings" else f"fixed.{n}")
         dup = set(couplings) & set(fixed)
         if dup or len(set(couplings)) != len(couplings):
             raise ModelError(f"model '{self.name}': coupling(s) {sorted(dup) or couplings} "
-                             "listed twice in couplings / fixed")
+                             "listed twice in couplings / fixed",
+                             field=f"fixed.{sorted(dup)[0]}" if dup else "couplings")
         if not couplings:
             raise ModelError(f"model '{self.name}' needs at least one free coupling in "
-                             "option 'couplings'")
+                             "option 'couplings'", field="couplings")
         self.free = list(couplings)
-        self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'")
+        self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'", field=f"fixed.{k}")
                       for k, v in fixed.items() if k != "M_TeV"}
         self.mass_fixed = None
         if "M_TeV" in fixed:
             m = fixed["M_TeV"]
             if not isinstance(m, (int, float)) or m <= 0:
-                raise ModelError(f"model '{self.name}': fixed.M_TeV must be a positive number")
+                raise ModelError(f"model '{self.name}': fixed.M_TeV must be a positive number",
+                                 field="fixed.M_TeV")
             self.mass_fixed = float(m)
         self._inp = _inputs()
         uses_R = any(n.startswith("lamR") for n in self.free + list(self.fixed))
@@ -197,6 +200,10 @@ class _Leptoquark(Model):
         for n in self.free:
             p += [f"re_{n}", f"im_{n}"] if self.complex else [n]
         return p
+
+    def mass_parameters(self):
+        """The leptoquark mass ``M_TeV`` (TeV) unless fixed; not produced in B decays."""
+        return {p: 0 for p in self.parameters() if p == "M_TeV"}
 
     def _matrices(self, theta):
         lam = jnp.zeros((3, 3), dtype=complex)

@@ -58,27 +58,32 @@ class VLQScalarDM(Model):
         couplings = options.get("couplings", ["yq_s", "yq_b", "yd_s", "yd_b"])
         if isinstance(couplings, str) or not isinstance(couplings, (list, tuple)):
             raise ModelError(f"model '{self.name}': option 'couplings' must be a list such as "
-                             "[\"yq_s\", \"yd_b\"]")
+                             "[\"yq_s\", \"yd_b\"]", field="couplings")
         for c in couplings:
             if c not in YUKAWAS:
                 raise ModelError(f"model '{self.name}' option 'couplings': unknown Yukawa "
                                  f"'{c}'.{did_you_mean(c, list(YUKAWAS))} Known: "
-                                 f"{', '.join(YUKAWAS)}")
+                                 f"{', '.join(YUKAWAS)}", field="couplings")
         if len(set(couplings)) != len(couplings):
-            raise ModelError(f"model '{self.name}': a coupling is listed twice")
+            raise ModelError(f"model '{self.name}': a coupling is listed twice",
+                             field="couplings")
         fixed = options.get("fixed", {}) or {}
         if not isinstance(fixed, dict):
-            raise ModelError(f"model '{self.name}': option 'fixed' must be a table")
+            raise ModelError(f"model '{self.name}': option 'fixed' must be a table",
+                             field="fixed")
         known = list(YUKAWAS) + list(SCALARS)
         for k in fixed:
             if k not in known:
                 raise ModelError(f"model '{self.name}' option 'fixed': unknown name '{k}'."
-                                 f"{did_you_mean(k, known)} Known: {', '.join(known)}")
+                                 f"{did_you_mean(k, known)} Known: {', '.join(known)}",
+                                 field=f"fixed.{k}")
             if k in couplings:
-                raise ModelError(f"model '{self.name}': '{k}' is both free and fixed")
+                raise ModelError(f"model '{self.name}': '{k}' is both free and fixed",
+                                 field=f"fixed.{k}")
         for k in ("m_Q_TeV", "m_D_TeV", "m_phi", "y1"):
             if k in fixed and not isinstance(fixed[k], (int, float)):
-                raise ModelError(f"model '{self.name}': fixed.{k} must be a real number")
+                raise ModelError(f"model '{self.name}': fixed.{k} must be a real number",
+                                 field=f"fixed.{k}")
         self.free = list(couplings)
         self.complex = bool(options.get("complex", False))
         qs = [c for c in self.free if c.startswith("yq")]
@@ -86,14 +91,14 @@ class VLQScalarDM(Model):
         if self.complex and self.real_coupling is not None \
                 and self.real_coupling not in self.free:
             raise ModelError(f"model '{self.name}': real_coupling '{self.real_coupling}' "
-                             "must be one of the free couplings")
+                             "must be one of the free couplings", field="real_coupling")
         self.fixed = {k: (float(v) if k in ("m_Q_TeV", "m_D_TeV", "m_phi", "y1")
                           else parse_complex(v, f"model option 'fixed.{k}'"))
                       for k, v in fixed.items()}
         norm = options.get("y1_normalisation", "seed")
         if norm not in ("seed", "eq3.2a"):
             raise ModelError(f"model '{self.name}': y1_normalisation must be 'seed' or "
-                             f"'eq3.2a', not {norm!r}")
+                             f"'eq3.2a', not {norm!r}", field="y1_normalisation")
         self.y1_factor = 1.0 if norm == "seed" else math.sqrt(2.0)
         self._inp = _inputs()
 
@@ -110,6 +115,12 @@ class VLQScalarDM(Model):
             p += [f"re_{n}", f"im_{n}"] if self._is_complex(n) else [n]
         return p
 
+    def mass_parameters(self):
+        """The free masses: ``m_Q_TeV``, ``m_D_TeV`` (TeV) and ``m_phi`` (GeV).  ``m_phi`` gets
+        no B -> K kinematic limit: the model's other observables (relic density, direct
+        detection, h -> gg) constrain it above the B -> K phi phi threshold too."""
+        return {p: 0 for p in ("m_Q_TeV", "m_D_TeV", "m_phi") if p not in self.fixed}
+
     def _check_theta(self, theta):
         """ModelError for a name in ``theta`` that is not a parameter of this model (with the
         close names) or for a parameter that ``theta`` lacks."""
@@ -117,11 +128,12 @@ class VLQScalarDM(Model):
         for k in theta:
             if k not in params:
                 raise ModelError(f"model '{self.name}': unknown parameter '{k}'."
-                                 f"{did_you_mean(k, params)} Parameters: {', '.join(params)}")
+                                 f"{did_you_mean(k, params)} Parameters: {', '.join(params)}",
+                                 field=k)
         missing = [p for p in params if p not in theta]
         if missing:
             raise ModelError(f"model '{self.name}': no value for parameter '{missing[0]}' "
-                             f"(parameters: {', '.join(params)})")
+                             f"(parameters: {', '.join(params)})", field=missing[0])
 
     def _value(self, theta, n, is_complex):
         """Value of coupling or mass ``n``: fixed, sampled (``re_n`` + i ``im_n`` if complex),
