@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -348,105 +348,146 @@ def _report_smc(stage, beta, logz, evals):
         _PROGRESS[0].smc(stage, beta, logz, evals)
 
 
+class SMCState(NamedTuple):
+    """State of one adaptive-tempering SMC run in standard-normal space.
+
+    ``z`` (n, D) are the particles and ``ll`` their ln L; ``beta`` the current temperature
+    of pi(z) L(z)^beta; ``logz`` ln Z of the tempered target so far; ``scale`` the random-walk
+    scale of the next mutation; ``acc``, ``evals``, ``steps`` running totals of the stage
+    acceptance rates, likelihood calls and Metropolis steps; ``key`` the PRNG key.
+    """
+    key: jax.Array
+    beta: jax.Array
+    z: jax.Array
+    ll: jax.Array
+    logz: jax.Array
+    stage: jax.Array
+    scale: jax.Array
+    acc: jax.Array
+    evals: jax.Array
+    steps: jax.Array
+
+
+def _incremental(db, ll):
+    """ln incremental weights for a temperature step ``db`` (-inf stays -inf)."""
+    return jnp.where(jnp.isneginf(ll), -jnp.inf, db * ll)
+
+
+def _log_ess(db, ll):
+    lw = _incremental(db, ll)
+    return 2 * logsumexp(lw) - logsumexp(2 * lw)
+
+
+def _next_beta(beta, ll, log_target_n):
+    """Largest temperature <= 1 whose incremental weights keep ESS >= the target
+    (bisection, 60 halvings)."""
+    def body(_, lohi):
+        lo, hi = lohi
+        mid = 0.5 * (lo + hi)
+        ok = _log_ess(mid - beta, ll) >= log_target_n
+        return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid)
+    lo, hi = jax.lax.fori_loop(0, 60, body, (beta, 1.0))
+    return jnp.where(_log_ess(1.0 - beta, ll) >= log_target_n, 1.0,
+                     jnp.maximum(lo, beta + 1e-12))
+
+
+def smc_init(key, loglike_z: Callable, dim: int, n: int, args: tuple = ()) -> SMCState:
+    """Initial state: ``n`` particles drawn from N(0, 1)^dim at beta = 0, with their ln L
+    (``loglike_z(z, *args)``)."""
+    k0, key = jax.random.split(key)
+    z = jax.random.normal(k0, (n, dim))
+    ll = jax.vmap(lambda x: loglike_z(x, *args))(z)
+    return SMCState(key=key, beta=jnp.asarray(0.0), z=z, ll=ll, logz=jnp.asarray(0.0),
+                    stage=jnp.asarray(0), scale=jnp.asarray(2.38 / math.sqrt(dim)),
+                    acc=jnp.asarray(0.0), evals=jnp.asarray(n), steps=jnp.asarray(0))
+
+
+def smc_step(state: SMCState, loglike_z: Callable, ess_target: float, n_steps_min: int,
+             n_steps_max: int, corr_target: float, args: tuple = (),
+             report: bool = False) -> SMCState:
+    """One tempering stage: choose the next beta (ESS fraction ``ess_target``), reweight and
+    resample systematically, then mutate by random-walk Metropolis with the particle
+    covariance until decorrelated (see :func:`smc`) and adapt the scale.  Pure: the same
+    state gives the same result."""
+    n, dim = state.z.shape
+    llv = jax.vmap(lambda z: loglike_z(z, *args))
+    log_target_n = math.log(ess_target * n)
+    key, k_rs, k_mut = jax.random.split(state.key, 3)
+    beta, z, ll = state.beta, state.z, state.ll
+    nb = _next_beta(beta, ll, log_target_n)
+    lw = _incremental(nb - beta, ll)
+    logz = state.logz + logsumexp(lw) - math.log(n)
+    idx = _systematic(k_rs, lw)
+    z, ll = z[idx], ll[idx]
+    cov = jnp.atleast_2d(jnp.cov(z, rowvar=False)) + 1e-12 * jnp.eye(dim)
+    chol = jnp.linalg.cholesky(cov)
+    lp = -0.5 * jnp.sum(z ** 2, 1) + nb * jnp.where(jnp.isneginf(ll), -1e300, ll)
+
+    def mh(carry, k):
+        z, ll, lp, acc = carry
+        k1, k2 = jax.random.split(k)
+        prop = z + state.scale * jax.random.normal(k1, z.shape) @ chol.T
+        llp = llv(prop)
+        lpp = -0.5 * jnp.sum(prop ** 2, 1) + nb * jnp.where(jnp.isneginf(llp), -1e300, llp)
+        a = jnp.log(jax.random.uniform(k2, (n,))) < lpp - lp
+        z = jnp.where(a[:, None], prop, z)
+        return (z, jnp.where(a, llp, ll), jnp.where(a, lpp, lp), acc + a.mean()), None
+
+    z0, lp0 = z, lp
+
+    def corr(a, b):
+        a = a - a.mean(0)
+        b = b - b.mean(0)
+        return jnp.sum(a * b, 0) / jnp.sqrt(jnp.sum(a * a, 0) * jnp.sum(b * b, 0) + 1e-300)
+
+    def mixed(c):
+        # decorrelated from the start of the stage: coordinates (rms over dimensions)
+        # and the tempered log density (the slowest direction of a random walk)
+        rc = jnp.sqrt(jnp.mean(corr(z0, c[0]) ** 2))
+        return (rc < corr_target) & (jnp.abs(corr(lp0, c[2])) < corr_target)
+
+    def mcond(c):
+        nst, kmix = c[5], c[6]
+        return (nst < n_steps_min) | ((nst < n_steps_max) & ((kmix == 0) |
+                                                             (nst < 2 * kmix)))
+
+    def mbody(c):
+        z, ll, lp, acc, k, nst, kmix = c
+        k, kk = jax.random.split(k)
+        (z, ll, lp, acc), _ = jax.lax.scan(mh, (z, ll, lp, acc),
+                                           jax.random.split(kk, _CHUNK))
+        nst = nst + _CHUNK
+        kmix = jnp.where((kmix == 0) & mixed((z, ll, lp)), nst, kmix)
+        return z, ll, lp, acc, k, nst, kmix
+
+    # run until decorrelated (k_mix steps), then as many steps again
+    z, ll, lp, acc, _, nst, _ = jax.lax.while_loop(
+        mcond, mbody, (z, ll, lp, 0.0, k_mut, 0, 0))
+    acc = acc / nst
+    # Robbins-Monro-like scale adaptation towards ~25 % acceptance
+    scale = jnp.clip(state.scale * jnp.exp(acc - 0.25), 0.05, 3.0)
+    if report:
+        jax.debug.callback(_report_smc, state.stage + 1, nb, logz, state.evals + n * nst)
+    return SMCState(key=key, beta=nb, z=z, ll=ll, logz=logz, stage=state.stage + 1,
+                    scale=scale, acc=state.acc + acc, evals=state.evals + n * nst,
+                    steps=state.steps + nst)
+
+
 def _smc_single(key, loglike_z, dim: int, n: int, ess_target: float, n_steps_min: int,
                 n_steps_max: int, corr_target: float, max_stages: int, args,
                 report: bool = False):
-    """One adaptive-tempering SMC run in standard-normal space; returns (lnZ, stages, evals,
-    mean acceptance)."""
-    llv = jax.vmap(lambda z: loglike_z(z, *args))
-    k0, key = jax.random.split(key)
-    z = jax.random.normal(k0, (n, dim))
-    ll = llv(z)
-    log_target_n = math.log(ess_target * n)
-
-    def inc(db, ll):
-        return jnp.where(jnp.isneginf(ll), -jnp.inf, db * ll)
-
-    def log_ess(db, ll):
-        lw = inc(db, ll)
-        return 2 * logsumexp(lw) - logsumexp(2 * lw)
-
-    def next_beta(beta, ll):
-        def body(_, lohi):
-            lo, hi = lohi
-            mid = 0.5 * (lo + hi)
-            ok = log_ess(mid - beta, ll) >= log_target_n
-            return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid)
-        lo, hi = jax.lax.fori_loop(0, 60, body, (beta, 1.0))
-        return jnp.where(log_ess(1.0 - beta, ll) >= log_target_n, 1.0,
-                         jnp.maximum(lo, beta + 1e-12))
-
+    """One adaptive-tempering SMC run (:func:`smc_init`, then :func:`smc_step` until beta = 1
+    or ``max_stages``); returns (lnZ, stages, evals, mean acceptance, beta, steps, max ln L)."""
     def cond(st):
-        return (st["beta"] < 1.0) & (st["stage"] < max_stages)
+        return (st.beta < 1.0) & (st.stage < max_stages)
 
     def body(st):
-        key, k_rs, k_mut = jax.random.split(st["key"], 3)
-        beta, z, ll = st["beta"], st["z"], st["ll"]
-        nb = next_beta(beta, ll)
-        lw = inc(nb - beta, ll)
-        logz = st["logz"] + logsumexp(lw) - math.log(n)
-        idx = _systematic(k_rs, lw)
-        z, ll = z[idx], ll[idx]
-        cov = jnp.atleast_2d(jnp.cov(z, rowvar=False)) + 1e-12 * jnp.eye(dim)
-        chol = jnp.linalg.cholesky(cov)
-        lp = -0.5 * jnp.sum(z ** 2, 1) + nb * jnp.where(jnp.isneginf(ll), -1e300, ll)
+        return smc_step(st, loglike_z, ess_target, n_steps_min, n_steps_max, corr_target,
+                        args, report)
 
-        def mh(carry, k):
-            z, ll, lp, acc = carry
-            k1, k2 = jax.random.split(k)
-            prop = z + st["scale"] * jax.random.normal(k1, z.shape) @ chol.T
-            llp = llv(prop)
-            lpp = -0.5 * jnp.sum(prop ** 2, 1) + nb * jnp.where(jnp.isneginf(llp), -1e300, llp)
-            a = jnp.log(jax.random.uniform(k2, (n,))) < lpp - lp
-            z = jnp.where(a[:, None], prop, z)
-            return (z, jnp.where(a, llp, ll), jnp.where(a, lpp, lp), acc + a.mean()), None
-
-        z0, lp0 = z, lp
-
-        def corr(a, b):
-            a = a - a.mean(0)
-            b = b - b.mean(0)
-            return jnp.sum(a * b, 0) / jnp.sqrt(jnp.sum(a * a, 0) * jnp.sum(b * b, 0) + 1e-300)
-
-        def mixed(c):
-            # decorrelated from the start of the stage: coordinates (rms over dimensions)
-            # and the tempered log density (the slowest direction of a random walk)
-            rc = jnp.sqrt(jnp.mean(corr(z0, c[0]) ** 2))
-            return (rc < corr_target) & (jnp.abs(corr(lp0, c[2])) < corr_target)
-
-        def mcond(c):
-            nst, kmix = c[5], c[6]
-            return (nst < n_steps_min) | ((nst < n_steps_max) & ((kmix == 0) |
-                                                                 (nst < 2 * kmix)))
-
-        def mbody(c):
-            z, ll, lp, acc, k, nst, kmix = c
-            k, kk = jax.random.split(k)
-            (z, ll, lp, acc), _ = jax.lax.scan(mh, (z, ll, lp, acc),
-                                               jax.random.split(kk, _CHUNK))
-            nst = nst + _CHUNK
-            kmix = jnp.where((kmix == 0) & mixed((z, ll, lp)), nst, kmix)
-            return z, ll, lp, acc, k, nst, kmix
-
-        # run until decorrelated (k_mix steps), then as many steps again
-        z, ll, lp, acc, _, nst, _ = jax.lax.while_loop(
-            mcond, mbody, (z, ll, lp, 0.0, k_mut, 0, 0))
-        acc = acc / nst
-        # Robbins-Monro-like scale adaptation towards ~25 % acceptance
-        scale = jnp.clip(st["scale"] * jnp.exp(acc - 0.25), 0.05, 3.0)
-        if report:
-            jax.debug.callback(_report_smc, st["stage"] + 1, nb, logz,
-                               st["evals"] + n * nst)
-        return {"key": key, "beta": nb, "z": z, "ll": ll, "logz": logz,
-                "stage": st["stage"] + 1, "scale": scale, "acc": st["acc"] + acc,
-                "evals": st["evals"] + n * nst, "steps": st["steps"] + nst}
-
-    st = {"key": key, "beta": jnp.asarray(0.0), "z": z, "ll": ll, "logz": jnp.asarray(0.0),
-          "stage": jnp.asarray(0), "scale": jnp.asarray(2.38 / math.sqrt(dim)),
-          "acc": jnp.asarray(0.0), "evals": jnp.asarray(n), "steps": jnp.asarray(0)}
-    st = jax.lax.while_loop(cond, body, st)
-    return st["logz"], st["stage"], st["evals"], st["acc"] / jnp.maximum(st["stage"], 1), \
-        st["beta"], st["steps"], jnp.max(st["ll"])
+    st = jax.lax.while_loop(cond, body, smc_init(key, loglike_z, dim, n, args))
+    return st.logz, st.stage, st.evals, st.acc / jnp.maximum(st.stage, 1), \
+        st.beta, st.steps, jnp.max(st.ll)
 
 
 _SMC_CACHE: dict = {}
