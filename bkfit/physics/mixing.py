@@ -73,8 +73,8 @@ def bag_rgi_factor(par):
 
 @par_constant
 def matrix_elements(par):
-    """B_s mixing hadronic matrix elements <Bs|O_i|Bsbar> (GeV^4) of the Delta B = 2 operators at the
-    mixing scale, from f_Bs and the bag parameters."""
+    """B_s mixing matrix elements <Bs|O_i|Bsbar>/(2 m_Bs) (GeV^3) of the Delta B = 2
+    operators at the mixing scale, from f_Bs and the bag parameters."""
     m, f = par["m_Bs"], par["f_Bs"]
     B = {i: par[f"bag_Bs_{i}"] for i in range(1, 6)}
     r = (m / (m_b(par, SCALE) + m_s(par, SCALE))) ** 2
