@@ -202,7 +202,7 @@ def load(run_dir, metadata: bool = False):
     import arviz as az
 
     from .errors import InputError
-    from .inference.results import safe_name
+    from .inference.results import identifiers
     d = Path(run_dir)
     if not d.is_dir():
         raise InputError("no such run folder", file=str(d))
@@ -214,7 +214,8 @@ def load(run_dir, metadata: bool = False):
     if not metadata:
         return idata
     meta = json.loads((d / "metadata.json").read_text())
-    meta["var_names"] = [safe_name(p) for p in meta.get("free_parameters", [])]
+    ids = identifiers(meta.get("free_parameters", []))
+    meta["var_names"] = list(ids.values())
     meta["dir"] = str(d)
     return idata, meta
 

@@ -124,6 +124,60 @@ class Assembled:
         for k, v in rec.items():
             numpyro.deterministic(k, v)
 
+    # ------------------------------------------------------------- ArviZ groups
+    def point_labels(self) -> tuple[list[str], list[str]]:
+        """(label, term name) of every entry of the pointwise log-likelihood vector."""
+        labels, owners = [], []
+        for t in self.terms:
+            pl = t.point_labels()
+            labels += pl
+            owners += [t.name] * len(pl)
+        return labels, owners
+
+    def observed_terms(self) -> list:
+        """The terms with measured central values (their ``observed()`` is not None)."""
+        return [t for t in self.terms if t.observed() is not None]
+
+    def data_core(self, theta: dict, nz: dict, nuis: list, key):
+        """Pure function of the sampled values and a JAX key: (pointwise ln L over all
+        measurements and bins, replicated data per observed term, recorded values)."""
+        par = self.par_from(nz)
+        preds = self.predictions(theta, par)
+        keys = jax.random.split(key, max(len(self.terms), 1))
+        points, reps = [], {}
+        for i, (term, tk, nu) in enumerate(zip(self.terms, self.term_keys, nuis)):
+            tp = [preds[k] for k in tk]
+            points.append(jnp.reshape(term.pointwise(tp, nu), (-1,)))
+            if term.observed() is not None:
+                reps[term.name] = term.replicate(keys[i], tp, nu)
+        rec = {f"par::{n}": par[n] for b in self.blocks for n in b.names}
+        rec.update({f"obs::{k}": v for k, v in self.report_values(theta, par).items()})
+        return jnp.concatenate(points), reps, rec
+
+    def data_model(self):
+        """The run as a numpyro model for :class:`numpyro.infer.Predictive`: the sampled sites
+        of :meth:`numpyro_model`, then deterministic sites ``pointwise`` (ln L per measurement
+        and bin), ``rep::<term>`` (replicated data) and the recorded ``par::``/``obs::``."""
+        theta = {p: numpyro.sample(p, d) for p, d in self.priors.items()}
+        nz = {b.site: numpyro.sample(b.site, dist.Normal(jnp.zeros(len(b.names)), 1.0)
+                                     .to_event(1)) for b in self.blocks}
+        nuis = [{n: numpyro.sample(n, d) for n, d in term.nuisance_priors().items()}
+                for term in self.terms]
+        cache = self.__dict__.setdefault("_core_cache", {})
+        if "data" not in cache:
+            cache["data"] = jax.jit(self.data_core)
+        pw, reps, rec = cache["data"](theta, nz, nuis, numpyro.prng_key())
+        numpyro.deterministic("pointwise", pw)
+        for k, v in reps.items():
+            numpyro.deterministic(f"rep::{k}", v)
+        for k, v in rec.items():
+            numpyro.deterministic(k, v)
+
+    def sample_sites(self) -> list[str]:
+        """Names of all sampled (latent) sites of :meth:`numpyro_model`."""
+        return (list(self.priors) + [b.site for b in self.blocks]
+                + [n for t in self.terms for n in t.nuisance_priors()])
+
 
 def _model_error(e: ModelError, cfg: RunConfig) -> InputError:
     """The run file's InputError for a ModelError: field ``model.<e.field>`` (``model``

@@ -42,22 +42,27 @@ def combine(estimates: dict) -> tuple[float, float]:
 
 
 def _loo(idata):
-    """PSIS-LOO with the likelihood terms as the 'observations' (elpd_loo, se, p_loo, warning)."""
+    """PSIS-LOO over the measurements and bins of ``log_likelihood['total_pointwise']``
+    (elpd_loo, se, p_loo, warning); results written before it sum the per-term arrays."""
     import arviz as az
     import xarray as xr
-    names = list(idata.log_likelihood.data_vars)
-    if not names:
-        return None
-    arr = xr.concat([idata.log_likelihood[v] for v in names], dim="term")
-    arr = arr.transpose("chain", "draw", "term")
-    ds = xr.Dataset({"total": arr})
-    new = az.InferenceData(posterior=idata.posterior, log_likelihood=ds)
+    ll = idata.log_likelihood
+    if "total_pointwise" in ll:
+        new, n = idata, ll.sizes.get("measurement", 1)
+    else:
+        names = list(ll.data_vars)
+        if not names:
+            return None
+        arr = xr.concat([ll[v] for v in names], dim="term").transpose("chain", "draw", "term")
+        new = az.InferenceData(posterior=idata.posterior,
+                               log_likelihood=xr.Dataset({"total_pointwise": arr}))
+        n = len(names)
     import warnings
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        r = az.loo(new, var_name="total")
+        r = az.loo(new, var_name="total_pointwise")
     return {"elpd_loo": float(r["elpd_loo"]), "se": float(r["se"]), "p_loo": float(r["p_loo"]),
-            "n_terms": len(names), "warning": bool(r.get("warning", False)) or any(
+            "n_terms": int(n), "warning": bool(r.get("warning", False)) or any(
                 "Pareto" in str(x.message) for x in w)}
 
 
@@ -89,9 +94,11 @@ def load_entry(run_dir) -> dict:
     e["loo"] = None
     if (d / "posterior.nc").exists():
         import arviz as az
+
+        from .results import term_loglik
         idata = az.from_netcdf(str(d / "posterior.nc"))
         if "log_likelihood" in idata.groups() and idata.log_likelihood.data_vars:
-            tot = sum(idata.log_likelihood[v].values for v in idata.log_likelihood.data_vars)
+            tot = sum(v for v in term_loglik(idata).values())
             chi2, src = -2 * float(np.max(tot)), "posterior draws"
             try:
                 e["loo"] = _loo(idata)

@@ -1,17 +1,28 @@
 """Turn samples into ArviZ InferenceData and write the result files of a run.
 
-Variable names: model parameters keep their names; nuisance blocks are ``nuis::<set>``
-vectors (standard-normal latents) with their physical values as ``par::<name>``;
-per-term log-likelihoods are in the ``log_likelihood`` group as ``loglik::<term>``; predicted
-observables are in the ``posterior_predictive`` group as ``obs::<observable>``.  netCDF
-cannot store '/' in names, so '/' is written as '÷' (``bkfit.inference.results.unsafe_name``
-inverts it).
+posterior.nc follows ArviZ conventions:
+
+* ``posterior``: the sampled sites (model parameters, nuisance blocks ``nuis_<set>`` as
+  standard-normal latents, the likelihood terms' own nuisances), the nuisances' physical
+  values (``par_<name>``) and the derived observables (deterministics);
+* ``prior``: the same variables for ``PRIOR_DRAWS`` draws from the prior;
+* ``observed_data``: the measured central values of every term that has one (one variable per
+  term; for a pyhf term the observed bin counts), with ``posterior_predictive`` and
+  ``prior_predictive`` holding replicated data of the same variables;
+* ``log_likelihood``: one variable ``total_pointwise`` over dimension ``measurement`` (every
+  Gaussian-type measurement and every pyhf bin; coordinate ``term`` names the owning term),
+  so that ``az.loo`` and ``az.compare`` need no ``var_name``.
+
+Variable names are plain identifiers made from the display names by :func:`identifier`
+(deterministic; e.g. ``obs::BR(B+->Knunu)`` -> ``BR_Bp_to_Knunu``); each variable keeps its
+display name in ``attrs['label']``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import platform
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -22,12 +33,47 @@ PKGS = ["bkfit", "jax", "jaxlib", "numpyro", "arviz", "flavio", "pyhf", "numpy",
         "wilson", "pydantic"]
 
 
+PRIOR_DRAWS = 500
+
+_SUBS = (("::", "_"), ("->", "_to_"), ("+", "p"), ("÷", "_over_"), ("/", "_over_"),
+         ("*", "st"), (".", "p"), ("-", "m"))
+
+
+def identifier(name: str) -> str:
+    """A plain variable name (letters, digits, '_') for the display name ``name``; a leading
+    ``obs::`` is dropped."""
+    s = name[5:] if name.startswith("obs::") else name
+    for a, b in _SUBS:
+        s = s.replace(a, b)
+    s = re.sub(r"_+", "_", re.sub(r"\W", "_", s, flags=re.ASCII)).strip("_")
+    return s if s and not s[0].isdigit() else "v_" + s
+
+
+def identifiers(names) -> dict:
+    """display name -> identifier for ``names`` in order; a clash gets ``_2``, ``_3``, ..."""
+    out, used = {}, set()
+    for n in names:
+        base = ident = identifier(n)
+        i = 2
+        while ident in used:
+            ident, i = f"{base}_{i}", i + 1
+        used.add(ident)
+        out[n] = ident
+    return out
+
+
+# kept for results written before the identifiers (names with '÷')
 def safe_name(n: str) -> str:
     return n.replace("/", "÷")
 
 
 def unsafe_name(n: str) -> str:
     return n.replace("÷", "/")
+
+
+def label(idata, group: str, var: str) -> str:
+    """The display name of a variable (its ``label`` attribute, else the name)."""
+    return getattr(idata, group)[var].attrs.get("label", unsafe_name(var))
 
 
 def versions() -> dict:
@@ -53,16 +99,8 @@ def sha256(path) -> str:
     return h.hexdigest()
 
 
-def to_inference_data(samples: dict, extra: dict, attrs: dict) -> az.InferenceData:
-    post, loglik, pp = {}, {}, {}
-    for k, v in samples.items():
-        if k.startswith("loglik::"):
-            loglik[safe_name(k)] = v
-        elif k.startswith("obs::"):
-            pp[safe_name(k)] = v
-        else:
-            post[safe_name(k)] = v
-    stats = {
+def _stats(extra: dict) -> dict:
+    return {
         "diverging": extra["diverging"].astype(bool),
         "n_steps": extra["num_steps"],
         "tree_depth": np.floor(np.log2(np.maximum(extra["num_steps"], 1))).astype(int) + 1,
@@ -70,21 +108,143 @@ def to_inference_data(samples: dict, extra: dict, attrs: dict) -> az.InferenceDa
         "lp": -extra["potential_energy"],
         "energy": extra["energy"],
     }
-    kw = dict(posterior=post, sample_stats=stats, attrs=attrs)
-    if loglik:
-        kw["log_likelihood"] = loglik
-    if pp:
-        kw["posterior_predictive"] = pp
-    return az.from_dict(**kw)
+
+
+def _group(values: dict, names: dict) -> tuple[dict, dict]:
+    """(identifier -> array, identifier -> label) of the display-named ``values``."""
+    return ({names[k]: v for k, v in values.items()},
+            {names[k]: k[5:] if k.startswith("obs::") else k for k in values})
+
+
+def _kind(display: str) -> str:
+    if display.startswith("obs::"):
+        return "observable"
+    return "nuisance_value" if display.startswith("par::") else "sampled"
+
+
+def _set_labels(idata, group: str, labels: dict, kinds: dict) -> None:
+    ds = getattr(idata, group)
+    for v, lab in labels.items():
+        if v in ds:
+            ds[v].attrs["label"] = lab
+            if v in kinds:
+                ds[v].attrs["kind"] = kinds[v]
+
+
+def observable_vars(idata, group: str = "posterior") -> list[str]:
+    """The derived observables (deterministics) among a group's variables."""
+    ds = getattr(idata, group)
+    return [v for v in ds.data_vars if ds[v].attrs.get("kind") == "observable"]
+
+
+def _predictive(asm, samples: dict | None, seed: int, n: int) -> dict:
+    """Draws of ``asm.data_model``: given the posterior ``samples`` (chain, draw, ...) or,
+    with ``samples=None``, ``n`` draws from the prior; arrays shaped (1 or chains, draws, ...)."""
+    import jax
+    from numpyro.infer import Predictive
+    if samples is None:
+        pred = Predictive(asm.data_model, num_samples=n)
+        out = pred(jax.random.PRNGKey(seed))
+        return {k: np.asarray(v)[None] for k, v in out.items()}
+    sites = {k: np.asarray(samples[k]) for k in asm.sample_sites()}
+    c, d = next(iter(sites.values())).shape[:2] if sites else (1, 1)
+    flat = {k: v.reshape((c * d,) + v.shape[2:]) for k, v in sites.items()}
+    if not flat:     # no sampled site: every draw is the same point
+        pred = Predictive(asm.data_model, num_samples=c * d)
+    else:
+        pred = Predictive(asm.data_model, posterior_samples=flat)
+    out = pred(jax.random.PRNGKey(seed))
+    return {k: np.asarray(v).reshape((c, d) + np.shape(v)[1:]) for k, v in out.items()
+            if k not in flat}
+
+
+def to_inference_data(samples: dict, extra: dict, attrs: dict, asm=None, seed: int = 0,
+                      prior_draws: int = PRIOR_DRAWS) -> az.InferenceData:
+    """InferenceData of a NUTS run (layout in the module docstring).  Without ``asm`` only
+    the ``posterior`` and ``sample_stats`` groups are written."""
+    sites = asm.sample_sites() if asm is not None else []
+    disp = [k for k in sites if k in samples] + [
+        k for k in samples if not k.startswith("loglik::") and k not in sites]
+    extra_names = []
+    if asm is not None:
+        extra_names = [f"rep::{t.name}" for t in asm.observed_terms()]
+    names = identifiers(disp + [t.name for t in (asm.terms if asm else [])])
+    post, post_lab = _group({k: samples[k] for k in disp}, names)
+    groups = dict(posterior=post, sample_stats=_stats(extra), attrs=attrs)
+    labels = {"posterior": post_lab}
+    dims, coords = {}, {}
+    ll = None
+    if asm is not None:
+        pp = _predictive(asm, samples, seed, 0)
+        tnames = {f"rep::{t.name}": names[t.name] for t in asm.observed_terms()}
+        groups["posterior_predictive"] = {tnames[k]: pp[k] for k in extra_names}
+        groups["observed_data"] = {names[t.name]: t.observed() for t in asm.observed_terms()}
+        labels["observed_data"] = labels["posterior_predictive"] = {
+            names[t.name]: t.name for t in asm.observed_terms()}
+        if prior_draws:
+            pr = _predictive(asm, None, seed + 1, prior_draws)
+            keep = [k for k in pr if k in names and not k.startswith("loglik::")]
+            groups["prior"], labels["prior"] = _group({k: pr[k] for k in keep}, names)
+            groups["prior_predictive"] = {tnames[k]: pr[k] for k in extra_names}
+            labels["prior_predictive"] = labels["observed_data"]
+        for t in asm.observed_terms():
+            dims[names[t.name]] = [f"{names[t.name]}_dim_0"]
+        point_labels, owners = asm.point_labels()
+        ll = az.dict_to_dataset({"total_pointwise": pp["pointwise"]},
+                                dims={"total_pointwise": ["measurement"]},
+                                coords={"measurement": list(identifiers(point_labels).values())})
+        ll = ll.assign_coords(term=("measurement", owners),
+                              label=("measurement", point_labels))
+        ll["total_pointwise"].attrs["label"] = "ln L per measurement and bin"
+    idata = az.from_dict(**groups, dims=dims, coords=coords)
+    if ll is not None:
+        idata.add_groups(log_likelihood=ll)
+    kinds = {names[k]: _kind(k) for k in names}
+    for g, lab in labels.items():
+        _set_labels(idata, g, lab, kinds)
+    return idata
+
+
+def term_loglik(idata) -> dict:
+    """term name -> ln L per draw (chain, draw), summed from ``log_likelihood``."""
+    if "log_likelihood" not in idata.groups():
+        return {}
+    ll = idata.log_likelihood
+    if "total_pointwise" in ll and "term" in ll.coords:
+        x = ll["total_pointwise"]
+        terms = [str(t) for t in ll["term"].values]
+        out = {}
+        for t in dict.fromkeys(terms):
+            out[t] = x.isel(measurement=[i for i, u in enumerate(terms) if u == t]).sum(
+                "measurement").values
+        return out
+    return {unsafe_name(v).replace("loglik::", ""): ll[v].values for v in ll.data_vars}
+
+
+def loo_summary(idata) -> dict | None:
+    """PSIS-LOO over ``log_likelihood['total_pointwise']``: elpd, se, p_loo, the largest
+    Pareto k and how many exceed 0.7 (None without a log_likelihood group)."""
+    if "log_likelihood" not in idata.groups() or "total_pointwise" not in idata.log_likelihood:
+        return None
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = az.loo(idata, var_name="total_pointwise", pointwise=True)
+    k = np.asarray(r["pareto_k"])
+    return {"elpd_loo": float(r["elpd_loo"]), "se": float(r["se"]), "p_loo": float(r["p_loo"]),
+            "n_points": int(k.size), "pareto_k_max": float(np.nanmax(k)) if k.size else
+            float("nan"), "pareto_k_above_0.7": int(np.sum(k > 0.7))}
 
 
 def model_var_names(idata, asm) -> list[str]:
-    return [safe_name(p) for p in asm.priors]
+    names = identifiers(list(asm.priors))
+    return [names[p] for p in asm.priors]
 
 
 def summarize(idata, asm) -> "pandas.DataFrame":  # noqa: F821
-    names = model_var_names(idata, asm) + [v for v in idata.posterior.data_vars
-                                           if v.startswith("nuis::")]
+    blocks = identifiers(list(asm.priors) + [b.site for b in asm.blocks])
+    names = model_var_names(idata, asm) + [blocks[b.site] for b in asm.blocks
+                                           if blocks[b.site] in idata.posterior]
     return az.summary(idata, var_names=names or None, round_to=6) if names else az.summary(idata)
 
 
@@ -97,15 +257,14 @@ def corner_plot(idata, asm, path: Path):
     data = {}
     for n in names:
         data[n] = idata.posterior[n].values.reshape(-1)
-    if "posterior_predictive" in idata.groups():
-        for v in idata.posterior_predictive.data_vars:
-            if v.startswith("obs::Rnunu") or len(data) < 2:
-                data[v] = idata.posterior_predictive[v].values.reshape(-1)
+    for v in observable_vars(idata):
+        if label(idata, "posterior", v).startswith("Rnunu") or len(data) < 2:
+            data[v] = idata.posterior[v].values.reshape(-1)
     cols = [c for c in data if np.ptp(data[c]) > 0][:8]
     if len(cols) == 0:
         return None
     arr = np.column_stack([data[c] for c in cols])
-    labels = [unsafe_name(c).replace("obs::", "") for c in cols]
+    labels = [label(idata, "posterior", c) for c in cols]
     fig = corner.corner(arr, labels=labels, quantiles=[0.16, 0.5, 0.84], show_titles=True,
                         title_fmt=".3g", label_kwargs={"fontsize": 9})
     fig.savefig(path, dpi=110)
@@ -116,7 +275,9 @@ def corner_plot(idata, asm, path: Path):
 def diagnostics(idata) -> dict:
     rhat = az.rhat(idata)
     ess = az.ess(idata)
-    post_vars = [v for v in idata.posterior.data_vars if not v.startswith("par::")]
+    post_vars = [v for v in idata.posterior.data_vars
+                 if idata.posterior[v].attrs.get("kind", "sampled") == "sampled"
+                 and not v.startswith("par::")]
     rmax = max((float(np.nanmax(rhat[v].values)) for v in post_vars), default=float("nan"))
     emin = min((float(np.nanmin(ess[v].values)) for v in post_vars), default=float("nan"))
     div = int(idata.sample_stats["diverging"].values.sum())
@@ -146,11 +307,10 @@ def best_point(idata, asm) -> dict:
     i = int(np.argmax(lp))
     out = {"lp": float(lp[i])}
     for n in model_var_names(idata, asm):
-        out[unsafe_name(n)] = float(idata.posterior[n].values.reshape(-1)[i])
+        out[label(idata, "posterior", n)] = float(idata.posterior[n].values.reshape(-1)[i])
     chi2 = 0.0
-    if "log_likelihood" in idata.groups():
-        for v in idata.log_likelihood.data_vars:
-            chi2 += -2 * float(idata.log_likelihood[v].values.reshape(-1)[i])
+    for v in term_loglik(idata).values():
+        chi2 += -2 * float(np.asarray(v).reshape(-1)[i])
     out["-2lnL"] = chi2
     return out
 
@@ -191,29 +351,40 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
         for n in model_var_names(idata, asm):
             x = idata.posterior[n].values
             q = interval(x)
-            lines.append(f"| `{unsafe_name(n)}` | {x.mean():.4g} | {x.std():.4g} | {q[0]:.4g} | "
+            lines.append(f"| `{label(idata, 'posterior', n)}` | {x.mean():.4g} | {x.std():.4g} | {q[0]:.4g} | "
                          f"{q[1]:.4g} | {q[2]:.4g} |")
         lines.append("")
     bp = best_point(idata, asm)
     lines += ["## Best point (highest log posterior among the samples)", ""]
     lines += [f"- `{k}` = {v:.6g}" for k, v in bp.items()] + [""]
-    if "posterior_predictive" in idata.groups():
+    obs_vars = observable_vars(idata)
+    if obs_vars:
         lines += ["## Key observables (posterior)", "",
-                  "| observable | mean | std | 68% interval |", "|---|---|---|---|"]
-        for v in idata.posterior_predictive.data_vars:
-            x = idata.posterior_predictive[v].values
+                  "| observable | variable | mean | std | 68% interval |", "|---|---|---|---|---|"]
+        for v in obs_vars:
+            x = idata.posterior[v].values
             q = interval(x)
-            lines.append(f"| `{unsafe_name(v).replace('obs::', '')}` | {x.mean():.4g} | "
+            lines.append(f"| `{label(idata, 'posterior', v)}` | `{v}` | {x.mean():.4g} | "
                          f"{x.std():.4g} | [{q[0]:.4g}, {q[2]:.4g}] |")
         lines.append("")
-    if "log_likelihood" in idata.groups():
+    per_term = term_loglik(idata)
+    if per_term:
         lines += ["## Likelihood terms at the best point", "", "| term | -2 ln L |", "|---|---|"]
         lp = idata.sample_stats["lp"].values.reshape(-1)
         i = int(np.argmax(lp))
-        for v in idata.log_likelihood.data_vars:
-            lines.append(f"| `{unsafe_name(v).replace('loglik::', '')}` | "
-                         f"{-2 * float(idata.log_likelihood[v].values.reshape(-1)[i]):.3f} |")
+        for t, v in per_term.items():
+            lines.append(f"| `{t}` | {-2 * float(np.asarray(v).reshape(-1)[i]):.3f} |")
         lines.append("")
+    loo = loo_summary(idata)
+    if loo:
+        lines += ["## PSIS-LOO (ArviZ)", "",
+                  f"- elpd_loo {loo['elpd_loo']:.3f} ± {loo['se']:.3f}, p_loo "
+                  f"{loo['p_loo']:.3f}, over {loo['n_points']} measurements and bins "
+                  "(`log_likelihood.total_pointwise`)",
+                  f"- Pareto k: max {loo['pareto_k_max']:.3f}; "
+                  f"{loo['pareto_k_above_0.7']} of {loo['n_points']} above 0.7"
+                  + (" (LOO is unreliable for these points)" if loo['pareto_k_above_0.7']
+                     else ""), ""]
     lines += constraint_lines(idata, asm)
     extra = getattr(asm.model, "report_lines", None)
     if callable(extra):
@@ -245,17 +416,17 @@ def constraint_lines(idata, asm) -> list[str]:
     """Which constraint pulls: per term, -2 ln L at the SM vs its posterior mean; the
     strongest constraint beyond B -> K(*) nu nu is the one whose posterior mean -2 ln L
     exceeds its SM value the most (it is what stops the model from fitting the excess)."""
-    if "log_likelihood" not in idata.groups() or not asm.priors:
+    per_term = term_loglik(idata)
+    if not per_term or not asm.priors:
         return []
     sm = sm_term_values(asm)
     if not sm:
         return []
     rows = []
     for t in asm.terms:
-        v = safe_name(f"loglik::{t.name}")
-        if t.name not in sm or v not in idata.log_likelihood:
+        if t.name not in sm or t.name not in per_term:
             continue
-        post = -2.0 * float(np.mean(idata.log_likelihood[v].values))
+        post = -2.0 * float(np.mean(per_term[t.name]))
         nunu = any(tag in n for n, _ in t.requests() for tag in NUNU_TAGS)
         rows.append((t.name, sm[t.name], post, post - sm[t.name], nunu))
     if not rows:
@@ -295,6 +466,8 @@ def write_all(idata, asm, workdir: Path, timing: dict, health=None) -> dict:
         "priors": asm.prior_text,
         "terms": [t.name for t in asm.terms],
         "best_point": best_point(idata, asm),
+        "loo": loo_summary(idata),
+        "variables": identifiers(asm.sample_sites()),
     }
     (workdir / "run.toml").write_text(asm.cfg.text)
     (workdir / "metadata.json").write_text(json.dumps(meta, indent=2, default=float))

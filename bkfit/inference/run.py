@@ -116,7 +116,7 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
                                             resume=resume)
             attrs = {"bkfit_run": cfg.run.name, "bkfit_model": asm.model.name,
                      "bkfit_seed": int(settings.seed), "bkfit_run_file": cfg.text}
-            idata = to_inference_data(samples, extra, attrs)
+            idata = to_inference_data(samples, extra, attrs, asm=asm, seed=int(settings.seed))
             write_all(idata, asm, partial, {"sampling_s": wall}, health=health)
             (partial / "checkpoint.pkl").unlink(missing_ok=True)
         except KeyboardInterrupt:

@@ -11,6 +11,12 @@ A term
 
 ``log_likelihood + sum(prior.log_prob(nuis))`` is the term's full log-likelihood (for a pyhf
 workspace: pyhf's ``logpdf`` with main and auxiliary data).
+
+For ArviZ (posterior.nc) a term also gives ``pointwise`` (its ln L split into independent
+pieces, one per measurement or bin, summing to ``log_likelihood``; one piece by default),
+``point_labels`` (a name per piece), ``observed`` (the measured central values, or None for
+a term without one, e.g. a limit) and ``replicate`` (a draw of replicated data of the shape
+of ``observed``, for posterior-predictive checks).
 """
 from __future__ import annotations
 
@@ -48,6 +54,23 @@ class Term:
         """ln L of the term given the predictions ``preds`` (order of :meth:`requests`) and the
         values ``nuis`` of its nuisance sites."""
         raise NotImplementedError
+
+    def pointwise(self, preds: list, nuis: dict):
+        """ln L as a 1-d array of independent pieces (sum = ``log_likelihood``)."""
+        import jax.numpy as jnp
+        return jnp.atleast_1d(self.log_likelihood(preds, nuis))
+
+    def point_labels(self) -> list[str]:
+        """One label per entry of :meth:`pointwise`."""
+        return [self.name]
+
+    def observed(self):
+        """Measured central values as a 1-d numpy array, or None (no measured value)."""
+        return None
+
+    def replicate(self, key, preds: list, nuis: dict):
+        """Replicated data (shape of :meth:`observed`) drawn with the JAX key ``key``."""
+        return None
 
     def describe(self) -> str:
         """One-line description for reports."""

@@ -208,6 +208,28 @@ class PyhfTerm(Term):
             return self.ws.logpdf(jnp.concatenate([x, free]), r)
         return self.ws.main_logpdf(self.theta_from_nuis(nuis), r)
 
+    def pointwise(self, preds, nuis):
+        """Per-bin Poisson ln L of the main bins (one piece when nuisances are profiled)."""
+        if self.nuisances == "profile":
+            return jnp.atleast_1d(self.log_likelihood(preds, nuis))
+        lam = self.ws.expected_main(self._theta(preds, nuis), self._r(preds))
+        lam = jnp.where(lam > 1e-300, lam, 1e-300)      # the floor of main_logpdf
+        n = jnp.asarray(self.ws.observed)
+        return n * jnp.log(lam) - lam - jnp.asarray(self.ws.lgamma_obs)
+
+    def point_labels(self):
+        if self.nuisances == "profile":
+            return [self.name]
+        return [f"{self.name}[{c}:{i}]" for c in self.channels for i in range(self.ws.nbins[c])]
+
+    def observed(self):
+        return np.asarray(self.ws.observed, dtype=float)
+
+    def replicate(self, key, preds, nuis):
+        """Poisson counts around the expected main-bin counts."""
+        lam = self.ws.expected_main(self._theta(preds, nuis), self._r(preds))
+        return jax.random.poisson(key, jnp.maximum(lam, 0.0)).astype(float)
+
     def describe(self) -> str:
         """One-line description: bins, mode and constrained nuisances."""
         return (f"{self.name}: pyhf workspace, {self.ws.n_main} bins, mode {self.mode}, "

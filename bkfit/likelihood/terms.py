@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.special import erfinv
@@ -57,6 +58,14 @@ class GaussianTerm(Term):
         var = self.error ** 2 + (self.relative_error * x) ** 2
         return -0.5 * (x - self.value) ** 2 / var - 0.5 * jnp.log(var / self.error ** 2)
 
+    def observed(self):
+        return np.array([self.value])
+
+    def replicate(self, key, preds, nuis):
+        x = jnp.asarray(preds[0])
+        sd = jnp.sqrt(self.error ** 2 + (self.relative_error * x) ** 2)
+        return jnp.atleast_1d(x + sd * jax.random.normal(key))
+
 
 @dataclass
 class AsymmetricGaussianTerm(Term):
@@ -80,6 +89,18 @@ class AsymmetricGaussianTerm(Term):
         x = preds[0]
         s = jnp.where(x >= self.value, self.error_up, self.error_down)
         return -0.5 * ((x - self.value) / s) ** 2
+
+    def observed(self):
+        return np.array([self.value])
+
+    def replicate(self, key, preds, nuis):
+        """A draw of the split normal centred on the prediction (up side with probability
+        error_up / (error_up + error_down))."""
+        k1, k2 = jax.random.split(key)
+        u = jnp.abs(jax.random.normal(k1))
+        up = jax.random.uniform(k2) < self.error_up / (self.error_up + self.error_down)
+        x = jnp.asarray(preds[0])
+        return jnp.atleast_1d(jnp.where(up, x + self.error_up * u, x - self.error_down * u))
 
 
 @dataclass
@@ -142,3 +163,11 @@ class MultivariateGaussianTerm(Term):
         x = jnp.stack([jnp.asarray(p) for p in preds])
         d = x - self.values
         return -0.5 * d @ (self._prec @ d)
+
+    def observed(self):
+        return np.asarray(self.values)
+
+    def replicate(self, key, preds, nuis):
+        x = jnp.stack([jnp.asarray(p) for p in preds])
+        chol = jnp.asarray(np.linalg.cholesky(self.covariance))
+        return x + chol @ jax.random.normal(key, (len(self.values),))

@@ -15,7 +15,7 @@ import arviz as az
 import numpy as np
 
 from ..errors import InputError
-from ..inference.results import safe_name
+from ..inference.results import identifiers, safe_name
 
 
 def load_result(run_dir):
@@ -48,8 +48,9 @@ def draws(idata, names, n_max: int = 200, seed: int = 0) -> tuple[dict, int]:
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(n_tot, size=min(n_max, n_tot), replace=False))
     out = {}
+    ids = identifiers(names)
     for n in names:
-        v = post[safe_name(n)].values
+        v = post[ids[n] if ids[n] in post else safe_name(n)].values
         v = v.reshape((n_tot,) + v.shape[2:])
         out[n] = v[idx]
     return out, len(idx)
