@@ -199,7 +199,9 @@ def nuts(run_file: str, extra=()) -> dict:
         meta = json.loads((out / "metadata.json").read_text())
         idata = az.from_netcdf(str(out / "posterior.nc"))
         ess = az.ess(idata.posterior)
-        vals = np.concatenate([np.atleast_1d(ess[v].values).ravel() for v in ess.data_vars])
+        sampled = [v for v in ess.data_vars       # sampled sites, not derived observables
+                   if idata.posterior[v].attrs.get("kind", "sampled") == "sampled"]
+        vals = np.concatenate([np.atleast_1d(ess[v].values).ravel() for v in sampled])
         samp = meta["timing"]["sampling_s"]
         post = idata.posterior
         res.update({"run": run_file, "chains": int(post.sizes["chain"]),
