@@ -23,7 +23,8 @@ __all__ = ["predict", "fit", "load", "log_likelihood", "LogLikelihood", "evidenc
 
 def parse_observables(observables) -> list:
     """``[(name, args)]`` for observable keys such as ``'<FL>(B0->K*nunu)[0,4]'``; raises
-    InputError for an unknown name or bad arguments."""
+    InputError for an unknown name or bad arguments (not finite, a reversed or empty q2
+    bin, q2 outside the kinematic range)."""
     from . import observables as obsreg
     from .errors import InputError
     parsed = []
@@ -32,7 +33,49 @@ def parse_observables(observables) -> list:
             parsed.append(obsreg.parse_obs_key(o))
         except (obsreg.UnknownObservable, ValueError) as e:
             raise InputError(str(e.args[0])) from None
+        _check_q2(o, *parsed[-1])
     return parsed
+
+
+def _check_q2(key: str, name: str, args: dict) -> None:
+    """Kinematic arguments of one observable: finite, q2min < q2max, 0 <= q2 <= q2 endpoint."""
+    import math
+
+    from .errors import InputError
+    from .likelihood.loader import _q2_limit
+    for k, v in args.items():
+        if not math.isfinite(v):
+            raise InputError(f"{key!r}: {k} = {v} is not a finite number")
+    if "q2min" in args and "q2max" in args and not args["q2min"] < args["q2max"]:
+        raise InputError(f"{key!r}: empty or reversed q2 bin: q2min ({args['q2min']:g}) must "
+                         f"be below q2max ({args['q2max']:g})")
+    for k in ("q2", "q2min", "q2max"):
+        if k in args and args[k] < 0:
+            raise InputError(f"{key!r}: {k} = {args[k]:g} is negative; allowed: q2 >= 0 GeV^2")
+    lim = _q2_limit(name)
+    if lim is not None:
+        top, mode = lim
+        for k in ("q2", "q2min", "q2max"):
+            if k in args and args[k] > top * (1 + 1e-9):
+                raise InputError(f"{key!r}: {k} = {args[k]:g} GeV^2 is outside the kinematic "
+                                 f"range of {mode}: allowed 0 <= q2 <= (m_B - m_K)^2 = "
+                                 f"{top:.4g} GeV^2")
+
+
+def _check_model_values(model: str, values: dict, label: str) -> None:
+    """Masses among a model's parameter values: positive and (for the dark-matter and
+    two-body models) below the B -> K kinematic limit."""
+    from .errors import InputError
+    from .priors import KINEMATIC_MASSES, is_mass_name, kinematic_limit
+    lim = KINEMATIC_MASSES.get(model)
+    for k, v in values.items():
+        if (is_mass_name(k) or k.startswith("m_")) and not float(v) > 0:
+            raise InputError(f"{label} {k}={v}: a mass must be > 0 (GeV)")
+        if lim and k == lim[0]:
+            top, text = kinematic_limit(lim[1])
+            if float(v) > top:
+                raise InputError(f"{label} {k}={v}: above the kinematic limit of model "
+                                 f"'{model}' ({text}): B -> K + invisible is closed")
 
 
 def predict(observables, wc: dict | None = None, model: str = "left", par: dict | None = None,
@@ -43,7 +86,9 @@ def predict(observables, wc: dict | None = None, model: str = "left", par: dict 
 
     ``wc``: for model ``left`` its Wilson coefficients by name (numbers, complex numbers or
     literals such as ``'1+2j'``; unnamed ones are zero, i.e. the SM), for any other model
-    every one of its parameters (``bkfit list parameters MODEL``); ``options``: the model's
+    every one of its parameters (``bkfit list parameters MODEL``); names the model does not
+    take but the parameter database knows (e.g. ``Vcb``) are physics parameters, as in
+    ``par``; ``options``: the model's
     options; ``par``: physics parameters replacing the database's central values (flavio
     names, e.g. ``{"tau_B+": 2.5e12}``).  Returns ``{key: value}``, or with ``uncertainty``
     ``{key: {"mean", "std"}}`` over ``samples`` draws of every nuisance set (parameters given
@@ -77,19 +122,32 @@ def predict(observables, wc: dict | None = None, model: str = "left", par: dict 
     if isinstance(observables, str):
         observables = [observables]
     values = dict(wc or {})
+    fixed = dict(par or {})
     parsed = parse_observables(observables)
+    if uncertainty and not (isinstance(samples, int) and samples >= 2):
+        raise InputError(f"{'--samples' if _label == '--set' else 'samples'} {samples}: the uncertainty needs at least 2 nuisance "
+                         "draws (a standard deviation of one draw is undefined)")
     if model == "left":
         from .models.wc_names import known_coefficients
         known = known_coefficients()
+        _move_physics_parameters(values, known, fixed, _label)
         for k in values:
             if k not in known:
                 raise InputError(f"{_label}: unknown coefficient '{k}'.{did_you_mean(k, known)}")
+        for k, v in values.items():
+            if isinstance(v, str) and v.strip().lower().lstrip("+-") in ("inf", "infinity",
+                                                                          "nan"):
+                raise InputError(f"{_label} {k}: {v!r} is not a finite number")
         coeffs = {k: complex(v) if isinstance(v, complex) else parse_complex(v, f"{_label} {k}")
                   for k, v in values.items()}
         coeffs = {k: (v.real if v.imag == 0 else v) for k, v in coeffs.items()}
+        for k, v in coeffs.items():
+            if not np.isfinite(v):
+                raise InputError(f"{_label} {k}: {values[k]!r} is not a finite number")
     else:
         m = make_model(model, dict(options or {}))
         params = m.parameters()
+        _move_physics_parameters(values, params, fixed, _label)
         unknown = [k for k in values if k not in params]
         if unknown:
             raise InputError(f"{_label}: '{unknown[0]}' is not a parameter of model '{model}'."
@@ -97,9 +155,22 @@ def predict(observables, wc: dict | None = None, model: str = "left", par: dict 
         missing = [p for p in params if p not in values]
         if missing:
             raise InputError(f"model '{model}' needs {_label} for {missing}")
-        coeffs = m.coefficients({k: float(v) for k, v in values.items()})
+        try:
+            vals = {k: float(v) for k, v in values.items()}
+        except (TypeError, ValueError):
+            bad = next(k for k, v in values.items() if not _is_float(v))
+            raise InputError(f"{_label} {bad}: {values[bad]!r} is not a number") from None
+        for k, v in vals.items():
+            if not np.isfinite(v):
+                raise InputError(f"{_label} {k}: {values[k]!r} is not a finite number")
+        _check_model_values(model, vals, _label)
+        coeffs = m.coefficients(vals)
     db = load_db()
-    fixed = dict(par or {})
+    for k, v in fixed.items():
+        if not np.isfinite(float(v)):
+            raise InputError(f"{'--set' if _label == '--set' else 'par'} {k}: {v!r} is not "
+                             "a finite number")
+    _check_model_values("", fixed, "--set" if _label == "--set" else "par")
     try:
         db = db.with_overrides(fixed)
     except KeyError as e:
@@ -125,6 +196,27 @@ def predict(observables, wc: dict | None = None, model: str = "left", par: dict 
     vals = np.asarray(jax.jit(jax.vmap(g))(jnp.asarray(draws)))
     return {k: {"mean": float(vals[:, i].mean()), "std": float(vals[:, i].std(ddof=1))}
             for i, k in enumerate(keys)}
+
+
+def _move_physics_parameters(values: dict, taken, fixed: dict, label: str) -> None:
+    """Move the names of ``values`` that the model does not take (``taken``) but the
+    parameter database knows (e.g. Vcb) into ``fixed`` as floats."""
+    from .errors import InputError
+    from .inputs import load_db
+    central = load_db().central
+    for k in [k for k in values if k not in taken and k in central]:
+        v = values.pop(k)
+        if not _is_float(v):
+            raise InputError(f"{label} {k}: {v!r} is not a number")
+        fixed[k] = float(v)
+
+
+def _is_float(v) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------- runs

@@ -7,6 +7,9 @@ first traced and compiled) is replaced by a sentinel, so "before sampling" is ch
 structurally: the sentinel is never called, no output folder and no ``.partial`` folder or
 checkpoint is written.  Valid controls (same wrappers, valid files) must reach the sentinel,
 which shows the harness would notice a bad file slipping through.
+
+``cli_*.json`` cases are bad command lines (``bkfit predict`` values, ``bkfit fit --dry-run``
+overrides): each must end with exit code 2 and its message, without sampling.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text())
 CONTROLS = {"ok_run.toml", "ok_likelihood.yaml"}
-KINDS = ("run_", "lik_", "prior_")
+KINDS = ("run_", "lik_", "prior_", "cli_")
 DEFAULT_PRIOR_MODEL = {"name": "dm_scalar", "operator": "S"}
 TAG_MARKER = Path("/tmp/bkfit_corpus_yaml_tag_was_executed")   # named in the *_python_tag files
 
@@ -88,7 +91,11 @@ def fit(tmp_path, monkeypatch):
 
 
 def _cases():
-    return sorted(EXPECTED)
+    return sorted(c for c in EXPECTED if not c.startswith("cli_"))
+
+
+def _cli_cases():
+    return sorted(c for c in EXPECTED if c.startswith("cli_"))
 
 
 def test_corpus_is_complete_and_large_enough():
@@ -119,6 +126,36 @@ def test_bad_input_fails_before_sampling(case, fit, tmp_path):
     assert not sampler_called
     assert not out.exists() and not out.with_name(out.name + ".partial").exists()
     assert not list(tmp_path.rglob("checkpoint.pkl"))
+
+
+@pytest.mark.parametrize("case", _cli_cases())
+def test_bad_command_line_is_refused(case, fit):
+    """``fit`` (the fixture) puts the sampler sentinel in place and changes to the root."""
+    from click.testing import CliRunner
+
+    from bkfit.cli import main
+    args = json.loads((CORPUS / case).read_text())
+    res = CliRunner().invoke(main, args)
+    msg = res.stderr
+    assert res.exit_code == 2, f"exit code {res.exit_code}; stderr:\n{msg}\n{res.exception!r}"
+    assert msg.startswith("error: "), msg
+    missing = [frag for frag in EXPECTED[case]["expect"] if frag not in msg]
+    assert not missing, f"missing {missing} in:\n{msg}"
+
+
+def test_predict_set_overrides_a_physics_parameter():
+    """`--set Vcb=...` replaces the database's Vcb: BR(B+ -> K nu nu) scales as |Vcb|^2."""
+    from click.testing import CliRunner
+
+    from bkfit.cli import main
+    from bkfit.inputs import load_db
+    vcb = load_db().central["Vcb"]
+    out = []
+    for extra in ([], ["--set", f"Vcb={vcb * 0.9}"]):
+        res = CliRunner().invoke(main, ["predict", "BR(B+->Knunu)", "--json"] + extra)
+        assert res.exit_code == 0, res.stderr
+        out.append(json.loads(res.stdout)["BR(B+->Knunu)"])
+    assert out[1] / out[0] == pytest.approx(0.81, rel=0.02)
 
 
 CONTROL_RUNS = [

@@ -43,11 +43,12 @@ def _echo_err(line: str):
 def fit(run_files, out, chains, num_warmup, num_samples, seed, chain_method, chunk_size, force,
         dry_run, preflight, resume, no_progress, scheduler):
     """Sample the posterior of RUN_FILE(s) with NUTS and write the results."""
-    from ..inference.run import check_run, describe, run_fit
+    from ..inference.run import check_overrides, check_run, describe, run_fit
 
     overrides = dict(chains=chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed,
                      chain_method=chain_method, chunk_size=chunk_size)
     if dry_run:
+        check_overrides(overrides)
         for rf in run_files:
             click.echo(f"{rf}: OK: {describe(check_run(rf))}")
         sys.exit(0)

@@ -32,7 +32,9 @@ def _parse_options(items) -> dict:
 @click.command()
 @click.argument("observables", nargs=-1, required=True)
 @click.option("--model", "model_name", default="left", show_default=True)
-@click.option("--set", "sets", multiple=True, help="NAME=VALUE (coefficient or parameter; complex like 1+2j)")
+@click.option("--set", "sets", multiple=True,
+              help="NAME=VALUE: a Wilson coefficient or model parameter (complex like 1+2j) "
+                   "or a physics parameter of the database (e.g. Vcb=0.0410)")
 @click.option("--option", "options", multiple=True, help="model option KEY=JSON")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--uncertainty", is_flag=True, help="mean and std over the nuisance priors")

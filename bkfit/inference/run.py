@@ -37,6 +37,14 @@ def check_run(run: str | Path | RunConfig) -> Assembled:
     return assemble(_config(run))
 
 
+def check_overrides(overrides: dict | None) -> None:
+    """Sampler settings given on the command line (None: not given): counts must be >= 1."""
+    for k in ("chains", "num_warmup", "num_samples", "chunk_size"):
+        v = (overrides or {}).get(k)
+        if v is not None and v < 1:
+            raise InputError(f"--{k.replace('_', '-')} {v}: must be a positive integer")
+
+
 def default_out(cfg: RunConfig) -> Path:
     """A run's results folder when none is given: ``results/<run name>``."""
     return Path("results") / cfg.run.name
@@ -62,6 +70,7 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
     from .results import to_inference_data, write_all
 
     echo = echo or _stderr
+    check_overrides(overrides)
     cfg = _config(run)
     asm = assemble(cfg)
     s = cfg.sampler
