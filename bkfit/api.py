@@ -62,20 +62,21 @@ def _check_q2(key: str, name: str, args: dict) -> None:
                                  f"{top:.4g} GeV^2")
 
 
-def _check_model_values(model: str, values: dict, label: str) -> None:
-    """Masses among a model's parameter values: positive and (for the dark-matter and
-    two-body models) below the B -> K kinematic limit."""
+def _check_model_values(model, values: dict, label: str) -> None:
+    """Masses among parameter values: positive, and below the B -> K kinematic limit for
+    the masses the model declares (``Model.mass_parameters``; ``model`` may be None for
+    physics parameters, whose masses are the names starting with ``m_``)."""
     from .errors import InputError
-    from .priors import KINEMATIC_MASSES, is_mass_name, kinematic_limit
-    lim = KINEMATIC_MASSES.get(model)
+    from .priors import kinematic_limit
+    declared = model.mass_parameters() if model is not None else {}
     for k, v in values.items():
-        if (is_mass_name(k) or k.startswith("m_")) and not float(v) > 0:
+        if (k in declared or k.startswith("m_")) and not float(v) > 0:
             raise InputError(f"{label} {k}={v}: a mass must be > 0 (GeV)")
-        if lim and k == lim[0]:
-            top, text = kinematic_limit(lim[1])
+        if declared.get(k):
+            top, text = kinematic_limit(declared[k])
             if float(v) > top:
                 raise InputError(f"{label} {k}={v}: above the kinematic limit of model "
-                                 f"'{model}' ({text}): B -> K + invisible is closed")
+                                 f"'{model.name}' ({text}): B -> K + invisible is closed")
 
 
 def predict(observables, wc: dict | None = None, model: str = "left", par: dict | None = None,
@@ -163,14 +164,14 @@ def predict(observables, wc: dict | None = None, model: str = "left", par: dict 
         for k, v in vals.items():
             if not np.isfinite(v):
                 raise InputError(f"{_label} {k}: {values[k]!r} is not a finite number")
-        _check_model_values(model, vals, _label)
+        _check_model_values(m, vals, _label)
         coeffs = m.coefficients(vals)
     db = load_db()
     for k, v in fixed.items():
         if not np.isfinite(float(v)):
             raise InputError(f"{'--set' if _label == '--set' else 'par'} {k}: {v!r} is not "
                              "a finite number")
-    _check_model_values("", fixed, "--set" if _label == "--set" else "par")
+    _check_model_values(None, fixed, "--set" if _label == "--set" else "par")
     try:
         db = db.with_overrides(fixed)
     except KeyError as e:

@@ -23,7 +23,6 @@ ALLOWLIST = frozenset({
     "inference/results.py:unsafe_name",
     "inference/results.py:versions",
     "inference/results.py:sha256",
-    "inference/results.py:to_inference_data",
     "inference/results.py:model_var_names",
     "inference/results.py:summarize",
     "inference/results.py:corner_plot",

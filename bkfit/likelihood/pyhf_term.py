@@ -218,11 +218,14 @@ class PyhfTerm(Term):
         return n * jnp.log(lam) - lam - jnp.asarray(self.ws.lgamma_obs)
 
     def point_labels(self):
+        """Labels of the pointwise log-likelihood entries: one per main-measurement bin
+        (``name[channel:i]``), or the term's name when its nuisances are profiled."""
         if self.nuisances == "profile":
             return [self.name]
         return [f"{self.name}[{c}:{i}]" for c in self.channels for i in range(self.ws.nbins[c])]
 
     def observed(self):
+        """Observed counts of every main-measurement bin, channels concatenated."""
         return np.asarray(self.ws.observed, dtype=float)
 
     def replicate(self, key, preds, nuis):

@@ -59,9 +59,12 @@ class GaussianTerm(Term):
         return -0.5 * (x - self.value) ** 2 / var - 0.5 * jnp.log(var / self.error ** 2)
 
     def observed(self):
+        """The measured central value, as a length-1 array (ArviZ ``observed_data``)."""
         return np.array([self.value])
 
     def replicate(self, key, preds, nuis):
+        """A replicated measurement: a normal draw around the prediction with the term's
+        total error (absolute and relative parts in quadrature)."""
         x = jnp.asarray(preds[0])
         sd = jnp.sqrt(self.error ** 2 + (self.relative_error * x) ** 2)
         return jnp.atleast_1d(x + sd * jax.random.normal(key))
@@ -91,6 +94,7 @@ class AsymmetricGaussianTerm(Term):
         return -0.5 * ((x - self.value) / s) ** 2
 
     def observed(self):
+        """The measured central value, as a length-1 array (ArviZ ``observed_data``)."""
         return np.array([self.value])
 
     def replicate(self, key, preds, nuis):
@@ -165,9 +169,12 @@ class MultivariateGaussianTerm(Term):
         return -0.5 * d @ (self._prec @ d)
 
     def observed(self):
+        """The measured central values (ArviZ ``observed_data``)."""
         return np.asarray(self.values)
 
     def replicate(self, key, preds, nuis):
+        """Replicated measurements: a multivariate normal draw around the predictions
+        with the term's covariance."""
         x = jnp.stack([jnp.asarray(p) for p in preds])
         chol = jnp.asarray(np.linalg.cholesky(self.covariance))
         return x + chol @ jax.random.normal(key, (len(self.values),))
