@@ -69,7 +69,8 @@ def test_explore_notebook_executes(tmp_path):
                        })
     NotebookClient(nb, timeout=600, kernel_name="python3").execute()
     code = [c for c in nb.cells if c.cell_type == "code"]
-    post, spec, comp = code[1], code[2], code[3]       # posteriors, Belle II spectra, comparison
+    post, loo, spec, comp = code[1], code[2], code[3], code[4]   # posteriors, ArviZ LOO +
+    # posterior-predictive check, Belle II spectra, comparison
 
     def texts(cell):                                   # printed text, then displayed text
         out = cell.get("outputs", [])
@@ -91,6 +92,10 @@ def test_explore_notebook_executes(tmp_path):
     mean, sd = float(mu.group(1)), float(mu.group(2))
     assert abs(mean - 4.6) < 1.3 and 0.5 < sd < 2.6, (mean, sd)
     assert n_images(post) == 2
+    # ArviZ on the files: a PSIS-LOO printout and a posterior-predictive figure per run
+    printed, _ = texts(loo)
+    assert printed.count("Computed from") == 2, printed
+    assert n_images(loo) == 2
     # spectra: a figure for the run with the full Belle II likelihood, a message for the other
     printed, _ = texts(spec)
     assert n_images(spec) == 1
