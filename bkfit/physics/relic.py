@@ -282,25 +282,19 @@ def entropy_density(T):
     return 2.0 * PI ** 2 / 45.0 * gstars(T) * T ** 3
 
 
-def _bdf2_solve(lnx, g, yeq):
-    """Y on the grid for dY/dlnx = -g (Y^2 - Yeq^2) by backward Euler (1st step) then BDF2."""
+def _bdf2_solve(lnx, g, yeq, y0=None):
+    """Y on the grid for dY/dlnx = -g (Y^2 - Yeq^2) by backward Euler (1st step) then BDF2,
+    from Y = ``y0`` (default Y_eq) at the first node; (last Y, Y on every node)."""
     h = lnx[1] - lnx[0]
-
-    def quad_root(a, c):
-        # positive root of a Y^2 + Y - c = 0 (a >= 0, c >= 0), cancellation-free
-        c = jnp.maximum(c, 0.0)
-        return 2.0 * c / (1.0 + jnp.sqrt(1.0 + 4.0 * a * c))
-
-    y0 = yeq[0]
+    y0 = yeq[0] if y0 is None else y0
     a1 = h * g[1]
-    y1 = quad_root(a1, y0 + a1 * yeq[1] ** 2)
+    y1 = _quad_root(a1, y0 + a1 * yeq[1] ** 2)
 
     def step(carry, inp):
         ym1, y = carry
         gn, yeqn = inp
         a = (2.0 / 3.0) * h * gn
-        c = (4.0 / 3.0) * y - (1.0 / 3.0) * ym1 + a * yeqn ** 2
-        yn = quad_root(a, c)
+        yn = _quad_root(a, (4.0 / 3.0) * y - (1.0 / 3.0) * ym1 + a * yeqn ** 2)
         return (y, yn), yn
 
     (_, ylast), ys = jax.lax.scan(step, (y0, y1), (g[2:], yeq[2:]))
@@ -573,17 +567,7 @@ def _omega_window(m, lnx, x, lam, lny, n_window):
     gy0 = gs[0] * ys[0]
     ok0 = (i0 > 0) & (gy0 > 0)
     d0 = jnp.where(ok0, -dlny[i0] / (2.0 * jnp.where(ok0, gy0, 1.0)), 0.0)
-    y0 = ys[0] * (1.0 + d0)
-    a1 = h * gs[1]
-    y1 = _quad_root(a1, y0 + a1 * ys[1] ** 2)
-
-    def step(carry, inp):
-        ym1, y = carry
-        gn, yeqn = inp
-        a = (2.0 / 3.0) * h * gn
-        return (y, _quad_root(a, (4.0 / 3.0) * y - (1.0 / 3.0) * ym1 + a * yeqn ** 2)), None
-
-    (_, yb), _ = jax.lax.scan(step, (y0, y1), (gs[2:], ys[2:]))
+    yb, _ = _bdf2_solve(lnx, gs, ys, y0=ys[0] * (1.0 + d0))
     idx = jnp.arange(n)
     wts = h * ((idx >= i0 + n_window) - 0.5 * ((idx == i0 + n_window) | (idx == n - 1)))
     after = jnp.sum(wts * g * (1.0 - (yeq / yb) ** 2))
