@@ -11,11 +11,35 @@ and ``bkfit.InputError``.  They are loaded on first use, so ``import bkfit`` sta
 the package root imports nothing of its own at load time.
 """
 import importlib
+import os
 
 import jax
 
 # Flavour physics needs double precision (branching ratios ~1e-6, CKM ~1e-2).
 jax.config.update("jax_enable_x64", True)
+
+
+def _enable_compilation_cache() -> str | None:
+    """Keep JAX's compiled programs on disk, so that a second fit, prediction or test of the
+    same run reuses them instead of compiling again (compiling the joint likelihood and the
+    sampling loop is most of a short fit's wall time).  The folder is ``$BKFIT_JAX_CACHE``,
+    else ``$XDG_CACHE_HOME/bkfit/jax`` (``~/.cache/bkfit/jax``); ``BKFIT_JAX_CACHE=0``
+    switches it off, and a cache folder the user configured in JAX is left alone.  Returns
+    the folder in use, or None."""
+    setting = os.environ.get("BKFIT_JAX_CACHE", "").strip()
+    if setting.lower() in ("0", "off", "no", "false"):
+        return None
+    if jax.config.jax_compilation_cache_dir:
+        return jax.config.jax_compilation_cache_dir
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = setting or os.path.join(base, "bkfit", "jax")
+    jax.config.update("jax_compilation_cache_dir", path)
+    # only programs that took a while to compile are worth a file
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    return path
+
+
+COMPILATION_CACHE = _enable_compilation_cache()
 
 __version__ = "0.1.0"
 
