@@ -60,8 +60,10 @@ def test_matching_chiral_projection_independent():
 def test_model_keys_and_benchmark_ratios():
     """Seed benchmark structure |y^d_{q,d}| ~ 0.2 |y^s_{q,d}| => |C^dd| ~ 0.2 |C^ds| ~ 0.04 |C^ss|
     (seed slide 'phi as dark matter'); tolerance 10 % (mass-insertion terms)."""
+    # the seed's numbers use its LEFT formula (y1 v/(2 mQ mD)): y1_normalisation = "seed"
     m = make_model("vlq_scalar_dm", {"couplings": ["yq_d", "yq_s", "yd_d", "yd_s", "yd_b"],
-                                     "fixed": {"m_Q_TeV": 1.5, "m_D_TeV": 1.5, "y2": 0.5}})
+                                     "fixed": {"m_Q_TeV": 1.5, "m_D_TeV": 1.5, "y2": 0.5},
+                                     "y1_normalisation": "seed"})
     assert m.parameters() == ["m_phi", "y1", "yq_d", "yq_s", "yd_d", "yd_s", "yd_b"]
     th = {"m_phi": 1.0, "y1": 1.0, "yq_d": 0.22, "yq_s": 1.1, "yd_d": 0.22, "yd_s": 1.1,
           "yd_b": 1e-3}
@@ -154,7 +156,8 @@ def test_seed_bs_phiphi_benchmark():
     (0.86 +- 0.40)e-5 and BR(Bs -> phi phi) = 4e-5 within a factor 1.5."""
     m = make_model("vlq_scalar_dm", {"couplings": ["yq_s", "yd_s", "yd_b"],
                                      "fixed": {"m_Q_TeV": 1.5, "m_D_TeV": 1.5, "y1": 1.0,
-                                               "y2": 1.0}})
+                                               "y2": 1.0},
+                                     "y1_normalisation": "seed"})   # the seed's LEFT formula
     c = m.coefficients({"m_phi": 1.0, "yq_s": 1.1, "yd_s": 1.1, "yd_b": 1e-3})
     assert abs(abs(c["CS_ssphiphi"]) / (0.13 * TEV) - 1) < 0.1
     bk = obs("BR(B+->Kphiphi)", c)
@@ -389,6 +392,9 @@ from bkfit.physics import vlq_constraints as vc  # noqa: E402
 
 
 def _model_bench(couplings=("yq_s", "yd_s", "yd_b"), **kw):
+    """The seed's benchmark heavy sector, with the seed's LEFT y1 normalisation (the seed's
+    Sec. 5 numbers were computed with it)."""
+    kw.setdefault("y1_normalisation", "seed")
     return make_model("vlq_scalar_dm", {"couplings": list(couplings),
                                         "fixed": {"m_Q_TeV": 1.5, "m_D_TeV": 1.5, "y1": 1.0,
                                                   "y2": 1.0}, **kw})
@@ -661,10 +667,53 @@ def test_benchmark_constraints_seed():
     assert Ct < 260 * 1e-8 / 100
     md = make_model("vlq_scalar_dm", {"couplings": ["yq_d", "yq_s", "yd_d", "yd_s", "yd_b"],
                                       "fixed": {"m_Q_TeV": 1.5, "m_D_TeV": 1.5, "y1": 1.0,
-                                                "y2": 0.0}})
+                                                "y2": 0.0}, "y1_normalisation": "seed"})
     cd = md.coefficients(dict(BENCH, yq_d=0.22, yd_d=-0.22))
     cR = 0.22 * 1.1 * vlq.vev(PAR) / (2 * 1500.0 ** 2)
     cL = -cR
     muIR2 = 1.0 + vc.data()["deltaf2"]["mu_M_sd"] ** 2
     est = 2 / (16 * math.pi ** 2) * cR * cL * (math.log(1500.0 ** 2 / muIR2) - 17 / 6)
     assert abs(complex(cd["CSLR_sdsd"]).real / est - 1) < 0.02
+
+
+def test_y1_normalisation_follows_the_lagrangian():
+    """The default y1 normalisation is the one the Lagrangian gives, checked without the
+    matching formula: in a constant phi background the down-quark mass matrix of
+    (d_L, D_QL, D_L) x (d_R, D_QR, D_R) is, from L = y_q qbar_L Q_R phi + y_d Dbar_L d_R phi
+    - y1 Qbar_L D_R H - y2 Qbar_R D_L H - m_Q Qbar Q - m_D Dbar D + h.c. with <H> = v/sqrt2,
+    M = [[m_d, -y_q phi, 0], [0, m_Q, y1 v/sqrt2], [-y_d phi, y2 v/sqrt2, m_D]].  Its light
+    singular value m(phi) = m_d + c phi^2 + ... gives L_eff = -m(phi) dbar d, i.e.
+    C_S^{dd} = -2c (L = 1/2 C_S dbar d phi^2).  numpy's SVD and a finite difference in phi
+    give |C_S^{dd}| of the model's default within v^2/(m_Q m_D) (0.5 %), a factor sqrt2 away
+    from the seed's LEFT formula (option "seed"); the mass-insertion part (y1 = 0) agrees to
+    1e-6.  Sign: the model's y1 and y2 are the Lagrangian's up to the common sign
+    (y1, y2) -> (-y1, -y2) (equivalently y_q -> -y_q), which no observable can see; the
+    background field gives -C_S^{y1 part} of the model at (y1, y2)."""
+    mQ, mD, v = 1500.0, 2000.0, 246.2
+    md = np.array([0.005, 0.09, 4.2])
+    mu = np.array([0.002, 1.27, 172.0])
+    yq, yd = np.array([0.7, 0.0, 0.0]), np.array([0.5, 0.0, 0.0])
+
+    def light(phi, y1, y2):
+        M = np.array([[md[0], -yq[0] * phi, 0.0],
+                      [0.0, mQ, y1 * v / math.sqrt(2)],
+                      [-yd[0] * phi, y2 * v / math.sqrt(2), mD]])
+        return np.linalg.svd(M, compute_uv=False)[-1]
+
+    def cs_background(y1, y2, h=0.1):
+        return -2 * (light(h, y1, y2) - light(0.0, y1, y2)) / h ** 2
+
+    def cs_model(norm, y1):
+        f = make_model("vlq_scalar_dm", {"couplings": ["yq_d"], "y1_normalisation": norm}).y1_factor
+        CS = vlq.left_matrices(yq, yd, y1, mQ, mD, md, mu, np.eye(3), v, f)[0]
+        return complex(CS[0, 0]).real
+
+    ins = cs_background(0.0, 0.0)
+    assert abs(cs_model("lagrangian", 0.0) / ins - 1) < 1e-6
+    for y1, y2 in ((0.8, 0.6), (1.0, -0.3), (0.4, 0.0)):
+        bg = cs_background(y1, y2) - ins
+        default = cs_model("lagrangian", y1) - ins
+        seed = cs_model("seed", y1) - ins
+        assert abs(-default / bg - 1) < v * v / (mQ * mD), (y1, y2, default, bg)
+        assert abs(-seed / bg * math.sqrt(2) - 1) < v * v / (mQ * mD)
+    assert make_model("vlq_scalar_dm", {"couplings": ["yq_d"]}).y1_normalisation == "lagrangian"

@@ -59,3 +59,28 @@ def plot_rk_cmd(run_file, draws, seed, out):
     """R_K^νν vs R_K*^νν over the prior of RUN_FILE's model (the seed's Fig. 1)."""
     from ..plots.rk import plot_rk_rkstar
     _wrote(plot_rk_rkstar(run_file, out, draws, seed))
+
+
+@plot.command("vlq-map")
+@click.option("--out", default="vlq_map", show_default=True, type=click.Path(dir_okay=False),
+              help="figure stem (.png and .pdf are written)")
+@click.option("--m-phi", "m_points", default=22, show_default=True,
+              help="grid points in m_phi (0.3-2.39 GeV)")
+@click.option("--no-belle2", is_flag=True, help="skip the Belle II profile (the slow part)")
+@click.option("--y1-normalisation", type=click.Choice(["lagrangian", "seed"]),
+              default="lagrangian", show_default=True)
+def plot_vlq_map_cmd(out, m_points, no_belle2, y1_normalisation):
+    """Where relic density, direct detection, ΔM_K and Belle II leave the VLQ + scalar-DM model
+    room, over (m_φ, C^dd/C^ss) at the seed's heavy benchmark (docs/vlq.md)."""
+    import numpy as np
+
+    from ..plots.vlq_map import compute_vlq_map, plot_vlq_map
+    if m_points < 3:
+        fail("--m-phi needs at least 3 grid points")
+    vmap = compute_vlq_map(m_phi=np.linspace(0.3, 2.39, m_points), belle2=not no_belle2,
+                           options={"y1_normalisation": y1_normalisation})
+    for name, ok in vmap.allowed.items():
+        click.echo(f"{name}: allowed at {int(ok.sum())} of {ok.size} grid points")
+    every = np.logical_and.reduce(list(vmap.allowed.values()))
+    click.echo(f"all constraints: allowed at {int(every.sum())} grid points")
+    _wrote(plot_vlq_map(vmap, out))

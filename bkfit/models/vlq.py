@@ -19,8 +19,11 @@ Options (run file ``[model]`` table):
   (default: the first y_q in ``couplings``; the seed's rephasing freedom), and y2 complex;
 * ``fixed = {m_Q_TeV = 3.0, y1 = 1.0, yd_d = "0.1+0.1j"}``: parameters held fixed (any
   parameter name, or a Yukawa not in ``couplings``);
-* ``y1_normalisation = "seed"`` (default: the seed's LEFT formula, y1 v/(2 mQ mD)) or
-  ``"eq3.2a"`` (y1 v/(sqrt2 mQ mD), eq. (3.2a) times <H> = v/sqrt2); see docs/vlq.md.
+* ``y1_normalisation = "lagrangian"`` (default: y1 v/(sqrt2 mQ mD), what the Lagrangian above
+  gives with <H> = (0, v/sqrt2), v = 246 GeV -- the seed's eq. (3.2a) times <H>; checked
+  against a numerical diagonalisation of the down-quark mass matrix in a constant phi
+  background in tests/test_vlq.py) or ``"seed"`` (y1 v/(2 mQ mD), the seed's LEFT formula
+  and slides, a factor 1/sqrt2 smaller); see docs/vlq.md.
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ from .left import parse_complex
 
 YUKAWAS = tuple(f"y{t}_{q}" for t in ("q", "d") for q in ("d", "s", "b"))
 SCALARS = ("m_Q_TeV", "m_D_TeV", "m_phi", "y1", "y2")
+# factor on the seed's LEFT y1 terms y1 v/(2 mQ mD): "lagrangian" = <H> = v/sqrt2 (default)
+Y1_NORMALISATIONS = {"lagrangian": math.sqrt(2.0), "seed": 1.0}
 
 
 @functools.lru_cache(maxsize=1)
@@ -95,11 +100,14 @@ class VLQScalarDM(Model):
         self.fixed = {k: (float(v) if k in ("m_Q_TeV", "m_D_TeV", "m_phi", "y1")
                           else parse_complex(v, f"model option 'fixed.{k}'"))
                       for k, v in fixed.items()}
-        norm = options.get("y1_normalisation", "seed")
-        if norm not in ("seed", "eq3.2a"):
-            raise ModelError(f"model '{self.name}': y1_normalisation must be 'seed' or "
-                             f"'eq3.2a', not {norm!r}", field="y1_normalisation")
-        self.y1_factor = 1.0 if norm == "seed" else math.sqrt(2.0)
+        norm = options.get("y1_normalisation", "lagrangian")
+        if norm not in Y1_NORMALISATIONS:
+            raise ModelError(f"model '{self.name}': y1_normalisation must be one of "
+                             f"{', '.join(map(repr, Y1_NORMALISATIONS))}, not {norm!r}"
+                             + did_you_mean(str(norm), Y1_NORMALISATIONS),
+                             field="y1_normalisation")
+        self.y1_normalisation = norm
+        self.y1_factor = Y1_NORMALISATIONS[norm]
         self._inp = _inputs()
 
     def _is_complex(self, n):
