@@ -23,6 +23,7 @@ from .modes import hdi_modes
 FORMATS = ("png", "pdf")
 DPI = 150
 SM_COLOR = "tab:red"
+LEVELS = (1 - np.exp(-0.5), 1 - np.exp(-2.0))    # the 2D 1σ and 2σ probability contents
 
 
 def save_figure(fig, path, formats=FORMATS, dpi: int = DPI) -> list[Path]:
@@ -91,10 +92,13 @@ def corner_plot(idata, asm, path: Path):
         modes = hdi_modes(arr[:, j])
         titles.append(" ∪ ".join(f"[{m.low:.3g}, {m.high:.3g}]" for m in modes))
     fig = corner.corner(arr, labels=[lab.axis_label(d) for d in disp], truths=truths,
-                        truth_color=SM_COLOR, titles=titles, show_titles=True,
-                        title_kwargs={"fontsize": 8}, label_kwargs={"fontsize": 10},
+                        truth_color=SM_COLOR, levels=LEVELS, label_kwargs={"fontsize": 10},
                         max_n_ticks=4)
-    handles = [Line2D([], [], color="k", lw=1, label="posterior (1σ, 2σ contours)")]
+    diag = np.array(fig.axes).reshape(len(cols), len(cols)).diagonal()
+    for ax, title in zip(diag, titles):
+        ax.set_title(title, fontsize=8)
+    handles = [Line2D([], [], color="k", lw=1,
+                      label="posterior: 39 %, 86 % contours (2D 1σ, 2σ)")]
     if any(t is not None for t in truths):
         handles.append(Line2D([], [], color=SM_COLOR, lw=1.5, label="SM"))
     # the upper-right triangle of a corner plot is empty: the legend goes there

@@ -107,16 +107,27 @@ def curve_styles(ops, masses) -> dict:
 
 
 def plot_spectra(panels=None, out="spectra.png", mode="B+->K", efficiency="ita") -> list[Path]:
-    """One figure with a column per panel (family, operators, masses): normalised dGamma/dq2,
-    and a second row folded with the Belle II efficiency ('ita', 'hta' or 'none').  Each
-    (operator, mass) curve has its own colour, each mass its own line style; the SM nu nu
-    spectrum is the thick black line; one legend per column sits below the axes.  Written as
-    PDF and PNG with ``out``'s stem; returns both paths."""
+    """The figure of :func:`spectra_figure` written as PNG and PDF with ``out``'s stem;
+    returns both paths."""
+    import matplotlib.pyplot as plt
+
+    from ..inference.figures import save_figure
+    fig = spectra_figure(panels, mode, efficiency)
+    paths = save_figure(fig, out)
+    plt.close(fig)
+    return paths
+
+
+def spectra_figure(panels=None, mode="B+->K", efficiency="ita"):
+    """One figure with a column per panel (family, operators, masses; default: the seed's
+    Fig. 7): normalised dGamma/dq2, and a second row folded with the Belle II efficiency
+    ('ita', 'hta' or 'none').  Each (operator, mass) curve has its own colour, each mass its
+    own line style; the SM nu nu spectrum is the thick black line; one legend per column sits
+    below its lowest axes.  Returns the matplotlib figure."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..inference.figures import save_figure
     from ..inputs import labels as lab
 
     panels = panels or SEED_FIG7
@@ -158,6 +169,4 @@ def plot_spectra(panels=None, out="spectra.png", mode="B+->K", efficiency="ita")
     if rows == 2:
         fig.suptitle("Normalised $q^2$ spectra: top without, bottom with the Belle II "
                      f"{efficiency.upper()} signal efficiency", fontsize=11)
-    paths = save_figure(fig, out)
-    plt.close(fig)
-    return paths
+    return fig
