@@ -73,6 +73,15 @@ def test_unimodal_posterior_gets_the_sample_hdi():
     assert "∪" not in interval_text(modes)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_flat_posterior_is_not_cut_into_modes(seed):
+    """A prior-dominated (flat) posterior: the density estimate's noise splits the HDI into
+    pieces without valleys between them; they are one interval."""
+    x = np.random.default_rng(seed).uniform(2.5, 5.0, size=(2, 2000))
+    assert len(az.hdi(x.reshape(-1), hdi_prob=0.68, multimodal=True)) > 1   # ArviZ alone splits it
+    assert not is_multimodal(x)
+
+
 def test_small_bumps_are_not_modes():
     """A 2 % side population is below the 5 % rule: one interval."""
     rng = np.random.default_rng(3)
@@ -195,3 +204,28 @@ def test_spectra_styles_per_mass(tmp_path):
     paths = plot_spectra(panel, tmp_path / "spectra.png", efficiency="none")
     assert [p.name for p in paths] == ["spectra.png", "spectra.pdf"]
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_report_gives_per_mode_intervals_for_a_multimodal_parameter(tmp_path):
+    from bkfit.inference.results import diagnostics, write_report
+    idata, asm = _synthetic_run()
+    rng = np.random.default_rng(6)
+    idata.add_groups(sample_stats={"lp": rng.normal(size=(2, 1000)),
+                                   "diverging": np.zeros((2, 1000), bool)})
+    asm.cfg.run.description, asm.cfg.run.seed, asm.cfg.path = "", 0, "synthetic.toml"
+    asm.model = SimpleNamespace(name="toy", description="toy model")
+    asm.terms, asm.blocks = [], []
+    asm.prior_text = {p: "uniform" for p in asm.priors}
+    write_report(idata, asm, diagnostics(idata), [], {}, tmp_path / "report.md")
+    rows = {ln.split("|")[1].strip(): ln for ln in (tmp_path / "report.md").read_text()
+            .splitlines() if ln.startswith("| `")}
+    x = idata.posterior["CL_bsnutaunutau"].values
+    modes = hdi_modes(x)
+    assert len(modes) == 2
+    assert "multimodal | –" in rows["`CL_bsnutaunutau`"]
+    assert f"[{modes[0].low:.4g}, {modes[0].high:.4g}]" in rows["`CL_bsnutaunutau`"]
+    assert f"{x.mean():.4g}" not in rows["`CL_bsnutaunutau`"]
+    m = idata.posterior["m_phi"].values
+    lo, hi = az.hdi(m.reshape(-1), hdi_prob=0.68)
+    assert f"| {m.mean():.4g} | {m.std():.4g} |" in rows["`m_phi`"]
+    assert f"[{lo:.4g}, {hi:.4g}]" in rows["`m_phi`"]

@@ -30,7 +30,7 @@ import arviz as az
 import numpy as np
 
 from .figures import corner_plot  # noqa: F401  (written by write_all; PDF + PNG)
-from .modes import HDI_PROB, MIN_MODE_MASS, hdi_modes, interval_text
+from .modes import HDI_PROB, MIN_MODE_MASS, VALLEY, hdi_modes, interval_text
 
 PKGS = ["bkfit", "jax", "jaxlib", "numpyro", "arviz", "flavio", "pyhf", "numpy", "scipy",
         "wilson", "pydantic"]
@@ -248,7 +248,13 @@ def summarize(idata, asm) -> "pandas.DataFrame":  # noqa: F821
     blocks = identifiers(list(asm.priors) + [b.site for b in asm.blocks])
     names = model_var_names(idata, asm) + [blocks[b.site] for b in asm.blocks
                                            if blocks[b.site] in idata.posterior]
-    return az.summary(idata, var_names=names or None, round_to=6) if names else az.summary(idata)
+    df = az.summary(idata, var_names=names or None, round_to=6) if names else az.summary(idata)
+    # the 68 % HDI, one interval per mode for a multimodal parameter (bkfit.inference.modes)
+    post = idata.posterior
+    modes = {r: hdi_modes(post[r].values) for r in df.index if r in post and post[r].ndim == 2}
+    df["modes"] = [len(modes[r]) if r in modes else 1 for r in df.index]
+    df["hdi_68"] = [interval_text(modes[r]) if r in modes else "" for r in df.index]
+    return df
 
 
 def diagnostics(idata) -> dict:
@@ -326,10 +332,12 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
         lines += ["## Priors", "", "| parameter | prior |", "|---|---|"]
         lines += [f"| `{k}` | {v} |" for k, v in asm.prior_text.items()] + [""]
         lines += ["## Parameters (posterior)", "",
-                  f"68 % highest-density interval (HDI); a parameter whose multimodal HDI "
-                  f"has two or more intervals each holding >= {MIN_MODE_MASS:.0%} of the "
-                  "draws is multimodal: one interval per mode (with its share of the draws) "
-                  "and no mean ± std.", "",
+                  "68 % highest-density interval (HDI).  A parameter whose multimodal HDI "
+                  "(ArviZ) keeps two or more intervals, after merging neighbours without a "
+                  f"valley (draw density in the gap < {VALLEY:.0%} of that inside) and dropping "
+                  f"those holding less than {MIN_MODE_MASS:.0%} of the draws, is multimodal: "
+                  "one interval per mode "
+                  "(with its share of the draws) and no mean ± std.", "",
                   "| parameter | mean | std | 16% | 50% | 84% | 68% HDI |",
                   "|---|---|---|---|---|---|---|"]
         for n in model_var_names(idata, asm):

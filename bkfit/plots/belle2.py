@@ -147,7 +147,7 @@ def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> lis
             b = np.asarray(bins) / w
             lo, med, hi = np.percentile(b, [16, 50, 84], axis=0)
             ref = np.asarray(term.null_bins) / w
-            fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+            fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
             ax.fill_between(edges[:-1], lo, hi, step="post", color="C0", alpha=0.3,
                             label="posterior 68 %")
             ax.step(edges[:-1], med, where="post", color="C0", label="posterior median")
@@ -157,7 +157,7 @@ def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> lis
             ax.set_ylabel(lab.axis_label("dBR/dq2(B+->K+invisible)"))
             ax.set_title(f"{asm.cfg.run.name}: implied $q^2$ spectrum", fontsize=10)
             ax.set_ylim(bottom=0)
-            ax.legend(fontsize=8, loc="best", framealpha=0.85)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
             paths += save_figure(fig, out_dir / f"belle2_spectrum_{term.name}.png")
             plt.close(fig)
     return paths

@@ -92,8 +92,10 @@ def plot_rk_rkstar(run_file, out=None, n: int = 5000, seed: int = 0) -> list[Pat
     ax.set_ylabel(lab.axis_label(RKS))
     ax.set_title(f"{cfg.run.name}: {len(rk)} prior draws", fontsize=10)
     # the scatter fills the square: the legend goes outside, to its right
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
-              markerscale=3)
+    leg = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    for h in leg.legend_handles:
+        if hasattr(h, "set_sizes"):          # the scatter's marker, readable in the legend
+            h.set_sizes([16])
     paths = save_figure(fig, out or f"rk_rkstar_{cfg.run.name}.png")
     plt.close(fig)
     return paths
