@@ -105,7 +105,7 @@ def _synthetic_run():
     rng = np.random.default_rng(4)
     post = {"CL_bsnutaunutau": _mixture_draws(2000, seed=5).reshape(2, 1000),
             "m_phi": rng.normal(1.2, 0.2, (2, 1000)),
-            "Rnunu_Bp_to_K": rng.normal(2.5, 0.5, (2, 1000))}
+            "Rnunu_Bp_to_K": 1.5 + rng.gamma(4.0, 0.25, (2, 1000))}
     idata = az.from_dict(posterior=post)
     for v, label, kind in (("CL_bsnutaunutau", "CL_bsnutaunutau", "sampled"),
                            ("m_phi", "m_phi", "sampled"),
@@ -162,6 +162,9 @@ def test_corner_plot_content(tmp_path, monkeypatch):
     sm_r = float(obsreg.predict("Rnunu(B+->K)", {}, asm.base_par))
     assert sm_r == pytest.approx(1.0, abs=1e-12)
     assert sm_lines(axes[2, 2]) == [pytest.approx(sm_r)]
+    # all draws of R^nunu are above 1: the axis is widened to show the SM line
+    assert idata.posterior["Rnunu_Bp_to_K"].min() > 1.0 + 1e-3
+    assert axes[2, 2].get_xlim()[0] < sm_r < axes[2, 2].get_xlim()[1]
     # titles: the 68 % HDI, one interval per mode of the bimodal coefficient
     titles = [axes[i, i].get_title() for i in range(k)]
     assert titles[0].count("∪") == 1 and "∪" not in titles[1]

@@ -69,7 +69,19 @@ def corner_columns(idata, asm) -> list[str]:
         if post[v].attrs.get("kind") == "observable" and (
                 display_name(idata, v).startswith("Rnunu") or len(cols) < 2):
             cols.append(v)
-    return [c for c in cols if np.ptp(post[c].values) > 0][:8]
+    return [c for c in cols if post[c].ndim == 2 and np.ptp(post[c].values) > 0][:8]
+
+
+def _ranges(arr, truths, pad: float = 0.05) -> list[tuple[float, float]]:
+    """Per column: the draws' range, widened to show the SM value when it lies outside."""
+    out = []
+    for j, t in enumerate(truths):
+        lo, hi = float(arr[:, j].min()), float(arr[:, j].max())
+        if t is not None and np.isfinite(t) and not lo <= t <= hi:
+            lo, hi = min(lo, t), max(hi, t)
+            lo, hi = lo - pad * (hi - lo), hi + pad * (hi - lo)
+        out.append((lo, hi))
+    return out
 
 
 def corner_plot(idata, asm, path: Path):
@@ -93,7 +105,7 @@ def corner_plot(idata, asm, path: Path):
         titles.append(" ∪ ".join(f"[{m.low:.3g}, {m.high:.3g}]" for m in modes))
     fig = corner.corner(arr, labels=[lab.axis_label(d) for d in disp], truths=truths,
                         truth_color=SM_COLOR, levels=LEVELS, label_kwargs={"fontsize": 10},
-                        max_n_ticks=4)
+                        max_n_ticks=4, range=_ranges(arr, truths))
     diag = np.array(fig.axes).reshape(len(cols), len(cols)).diagonal()
     for ax, title in zip(diag, titles):
         ax.set_title(title, fontsize=8)
