@@ -78,7 +78,8 @@ def plot_rk_rkstar(run_file, out=None, n: int = 5000, seed: int = 0) -> list[Pat
     top = max(top, 5.0)
     if "RK" in bands:
         c, lo, hi = bands["RK"]
-        ax.axvspan(c - lo, c + hi, color="C1", alpha=0.25, label=rf"Belle II ${lab.process('B+->Knunu')}$ ($1\sigma$)")
+        ax.axvspan(c - lo, c + hi, color="C1", alpha=0.25,
+                   label=rf"Belle II ${lab.process('B+->Knunu')}$ ($1\sigma$)")
         ax.axvline(c, color="C1", lw=1)
     if "RKs_limit" in bands:
         ax.axhspan(bands["RKs_limit"], top * 1.05, color="grey", alpha=0.25,
