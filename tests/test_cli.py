@@ -199,7 +199,8 @@ def test_fit_writes_results_and_refuses_overwrite(tmp_path):
     out = tmp_path / "res"
     r = bkfit("fit", str(p), "--out", str(out), "--no-progress")
     assert r.returncode == 0, r.stderr
-    for f in ["posterior.nc", "summary.csv", "corner.png", "report.md", "metadata.json"]:
+    for f in ["posterior.nc", "summary.csv", "corner.png", "corner.pdf", "report.md",
+              "metadata.json"]:
         assert (out / f).exists(), f
     idata = az.from_netcdf(out / "posterior.nc")
     assert "log_likelihood" in idata.groups() and "posterior_predictive" in idata.groups()

@@ -25,7 +25,6 @@ ALLOWLIST = frozenset({
     "inference/results.py:sha256",
     "inference/results.py:model_var_names",
     "inference/results.py:summarize",
-    "inference/results.py:corner_plot",
     "inference/results.py:diagnostics",
     "inference/results.py:warnings_for",
     "inference/results.py:interval",

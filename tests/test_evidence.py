@@ -292,7 +292,7 @@ def test_cli_evidence_smc_and_compare(tmp_path, repo_root):
     cmp_dir = tmp_path / "cmp"
     r = cli(["compare", str(out), str(out_sm), "--out", str(cmp_dir)], tmp_path)
     assert r.returncode == 0, r.stderr
-    for f in ("compare.md", "compare.csv", "compare.png"):
+    for f in ("compare.md", "compare.csv", "compare.png", "compare.pdf"):
         assert (cmp_dir / f).exists(), f
     import pandas as pd
     tab = pd.read_csv(cmp_dir / "compare.csv").set_index("run")

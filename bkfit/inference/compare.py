@@ -245,6 +245,7 @@ def _write_md(rows, methods, ref, path):
 
 
 def _plot(rows, methods, path):
+    from .figures import save_figure
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -265,7 +266,7 @@ def _plot(rows, methods, path):
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(y, [r["run"] + (" (ref)" if r["reference"] else "") for r in rows])
     ax.set_xlabel("ln B vs the SM on the same data (shaded: |2 ln B| < 2, 6, 10, Kass & Raftery 1995)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)             # PNG and PDF
     plt.close(fig)

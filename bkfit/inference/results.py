@@ -29,6 +29,9 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 
+from .figures import corner_plot  # noqa: F401  (written by write_all; PDF + PNG)
+from .modes import HDI_PROB, MIN_MODE_MASS, VALLEY, hdi_modes, interval_text
+
 PKGS = ["bkfit", "jax", "jaxlib", "numpyro", "arviz", "flavio", "pyhf", "numpy", "scipy",
         "wilson", "pydantic"]
 
@@ -245,31 +248,13 @@ def summarize(idata, asm) -> "pandas.DataFrame":  # noqa: F821
     blocks = identifiers(list(asm.priors) + [b.site for b in asm.blocks])
     names = model_var_names(idata, asm) + [blocks[b.site] for b in asm.blocks
                                            if blocks[b.site] in idata.posterior]
-    return az.summary(idata, var_names=names or None, round_to=6) if names else az.summary(idata)
-
-
-def corner_plot(idata, asm, path: Path):
-    import corner
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    names = model_var_names(idata, asm)
-    data = {}
-    for n in names:
-        data[n] = idata.posterior[n].values.reshape(-1)
-    for v in observable_vars(idata):
-        if label(idata, "posterior", v).startswith("Rnunu") or len(data) < 2:
-            data[v] = idata.posterior[v].values.reshape(-1)
-    cols = [c for c in data if np.ptp(data[c]) > 0][:8]
-    if len(cols) == 0:
-        return None
-    arr = np.column_stack([data[c] for c in cols])
-    labels = [label(idata, "posterior", c) for c in cols]
-    fig = corner.corner(arr, labels=labels, quantiles=[0.16, 0.5, 0.84], show_titles=True,
-                        title_fmt=".3g", label_kwargs={"fontsize": 9})
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    df = az.summary(idata, var_names=names or None, round_to=6) if names else az.summary(idata)
+    # the 68 % HDI, one interval per mode for a multimodal parameter (bkfit.inference.modes)
+    post = idata.posterior
+    modes = {r: hdi_modes(post[r].values) for r in df.index if r in post and post[r].ndim == 2}
+    df["modes"] = [len(modes[r]) if r in modes else 1 for r in df.index]
+    df["hdi_68"] = [interval_text(modes[r]) if r in modes else "" for r in df.index]
+    return df
 
 
 def diagnostics(idata) -> dict:
@@ -346,13 +331,23 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
     if asm.priors:
         lines += ["## Priors", "", "| parameter | prior |", "|---|---|"]
         lines += [f"| `{k}` | {v} |" for k, v in asm.prior_text.items()] + [""]
-        lines += ["## Parameters (posterior)", "", "| parameter | mean | std | 16% | 50% | 84% |",
-                  "|---|---|---|---|---|---|"]
+        lines += ["## Parameters (posterior)", "",
+                  "68 % highest-density interval (HDI).  A parameter whose multimodal HDI "
+                  "(ArviZ) keeps two or more intervals, after merging neighbours without a "
+                  f"valley (draw density in the gap < {VALLEY:.0%} of that inside) and dropping "
+                  f"those holding less than {MIN_MODE_MASS:.0%} of the draws, is multimodal: "
+                  "one interval per mode "
+                  "(with its share of the draws) and no mean ± std.", "",
+                  "| parameter | mean | std | 16% | 50% | 84% | 68% HDI |",
+                  "|---|---|---|---|---|---|---|"]
         for n in model_var_names(idata, asm):
             x = idata.posterior[n].values
             q = interval(x)
-            lines.append(f"| `{label(idata, 'posterior', n)}` | {x.mean():.4g} | {x.std():.4g} | {q[0]:.4g} | "
-                         f"{q[1]:.4g} | {q[2]:.4g} |")
+            modes = hdi_modes(x, HDI_PROB)
+            ms = (f"{x.mean():.4g} | {x.std():.4g}" if len(modes) == 1
+                  else "multimodal | –")
+            lines.append(f"| `{label(idata, 'posterior', n)}` | {ms} | {q[0]:.4g} | "
+                         f"{q[1]:.4g} | {q[2]:.4g} | {interval_text(modes)} |")
         lines.append("")
     bp = best_point(idata, asm)
     lines += ["## Best point (highest log posterior among the samples)", ""]
@@ -360,12 +355,14 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
     obs_vars = observable_vars(idata)
     if obs_vars:
         lines += ["## Key observables (posterior)", "",
-                  "| observable | variable | mean | std | 68% interval |", "|---|---|---|---|---|"]
+                  "| observable | variable | mean | std | 68% HDI |", "|---|---|---|---|---|"]
         for v in obs_vars:
             x = idata.posterior[v].values
-            q = interval(x)
-            lines.append(f"| `{label(idata, 'posterior', v)}` | `{v}` | {x.mean():.4g} | "
-                         f"{x.std():.4g} | [{q[0]:.4g}, {q[2]:.4g}] |")
+            modes = hdi_modes(x, HDI_PROB)
+            ms = (f"{x.mean():.4g} | {x.std():.4g}" if len(modes) == 1
+                  else "multimodal | –")
+            lines.append(f"| `{label(idata, 'posterior', v)}` | `{v}` | {ms} | "
+                         f"{interval_text(modes)} |")
         lines.append("")
     per_term = term_loglik(idata)
     if per_term:

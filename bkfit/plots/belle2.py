@@ -85,10 +85,14 @@ def posterior_predictive(run_dir, n_draws: int = 200, seed: int = 0):
 
 def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> list[Path]:
     """Posterior-predictive plots of each Belle II pyhf term of a finished run (counts and
-    implied q^2 spectrum, ``n_draws`` draws); returns the PNG paths written."""
+    implied q^2 spectrum, ``n_draws`` draws), each as PNG and PDF; returns the paths written
+    (PNG, then PDF, per figure)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from ..inference.figures import save_figure
+    from ..inputs import labels as lab
 
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir else run_dir
@@ -99,9 +103,9 @@ def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> lis
         obs = term.observed_counts()
         labels = channel_labels(term.channels)
         chans = list(obs)
-        fig, axes = plt.subplots(2 * len(chans), 1, figsize=(8, 3.6 * len(chans)),
+        fig, axes = plt.subplots(2 * len(chans), 1, figsize=(10, 3.6 * len(chans)),
                                  gridspec_kw={"height_ratios": [2, 1] * len(chans)},
-                                 squeeze=False)
+                                 squeeze=False, layout="constrained")
         for k, c in enumerate(chans):
             ax, rx = axes[2 * k, 0], axes[2 * k + 1, 0]
             o = np.asarray(obs[c])
@@ -128,14 +132,14 @@ def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> lis
             rx.axhline(0, color="grey", lw=0.5)
             rx.set_ylabel("signal")
             rx.set_xticks(x)
-        axes[-1, 0].set_xlabel("fit bin (workspace order: q²_rec × classifier bins)")
-        axes[0, 0].legend(fontsize=7, ncol=2)
-        axes[1, 0].legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        p = out_dir / f"belle2_counts_{term.name}.png"
-        fig.savefig(p, dpi=110)
+        axes[-1, 0].set_xlabel(r"fit bin (workspace order: $q^2_{\mathrm{rec}}$ × classifier "
+                               "bins)")
+        # legends outside the axes, to the right of the first channel's two panels
+        for ax in axes[:2, 0]:
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        fig.suptitle(f"{asm.cfg.run.name}: Belle II counts, posterior predictive", fontsize=11)
+        paths += save_figure(fig, out_dir / f"belle2_counts_{term.name}.png")
         plt.close(fig)
-        paths.append(p)
         # implied true-q2 spectrum
         if bins is not None:
             edges = np.asarray(term.edges)
@@ -143,19 +147,17 @@ def plot_belle2(run_dir, out_dir=None, n_draws: int = 200, seed: int = 0) -> lis
             b = np.asarray(bins) / w
             lo, med, hi = np.percentile(b, [16, 50, 84], axis=0)
             ref = np.asarray(term.null_bins) / w
-            fig, ax = plt.subplots(figsize=(7, 4))
+            fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
             ax.fill_between(edges[:-1], lo, hi, step="post", color="C0", alpha=0.3,
                             label="posterior 68 %")
             ax.step(edges[:-1], med, where="post", color="C0", label="posterior median")
             ax.step(edges[:-1], ref, where="post", color="k", ls="--",
                     label="Belle II reference SM spectrum")
-            ax.set_xlabel("true q² [GeV²]")
-            ax.set_ylabel("dBR/dq²(B⁺→K⁺+inv) [GeV⁻²]")
-            ax.set_title(f"{asm.cfg.run.name}: implied q² spectrum", fontsize=10)
-            ax.legend(fontsize=8)
-            fig.tight_layout()
-            p = out_dir / f"belle2_spectrum_{term.name}.png"
-            fig.savefig(p, dpi=110)
+            ax.set_xlabel(r"true $q^2\ [\mathrm{GeV}^2]$")
+            ax.set_ylabel(lab.axis_label("dBR/dq2(B+->K+invisible)"))
+            ax.set_title(f"{asm.cfg.run.name}: implied $q^2$ spectrum", fontsize=10)
+            ax.set_ylim(bottom=0)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+            paths += save_figure(fig, out_dir / f"belle2_spectrum_{term.name}.png")
             plt.close(fig)
-            paths.append(p)
     return paths

@@ -56,11 +56,14 @@ def measured_bands(lik_file: Path, par) -> dict:
 
 
 def plot_rk_rkstar(run_file, out=None, n: int = 5000, seed: int = 0) -> list[Path]:
-    """Prior scan of (R_K, R_K*) for a run file with the measured bands; writes one PNG and
-    returns its path in a list."""
+    """Prior scan of (R_K, R_K*) for a run file with the measured bands; writes the figure as
+    PNG and PDF (``out``'s stem) and returns both paths."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from ..inference.figures import SM_COLOR, save_figure
+    from ..inputs import labels as lab
 
     from ..config import load_run
     from ..inference.assemble import assemble
@@ -70,28 +73,30 @@ def plot_rk_rkstar(run_file, out=None, n: int = 5000, seed: int = 0) -> list[Pat
     rk, rks, _ = prior_scan(asm, n, seed)
     from ..inputs.shipped import shipped_dir
     bands = measured_bands(shipped_dir("likelihoods") / "bknunu.yaml", asm.base_par)
-    fig, ax = plt.subplots(figsize=(5.6, 5))
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     top = float(np.nanpercentile(np.concatenate([rk, rks]), 99.5))
     top = max(top, 5.0)
     if "RK" in bands:
         c, lo, hi = bands["RK"]
-        ax.axvspan(c - lo, c + hi, color="C1", alpha=0.25, label="Belle II B⁺→K⁺νν̄ (1σ)")
+        ax.axvspan(c - lo, c + hi, color="C1", alpha=0.25,
+                   label=rf"Belle II ${lab.process('B+->Knunu')}$ ($1\sigma$)")
         ax.axvline(c, color="C1", lw=1)
     if "RKs_limit" in bands:
         ax.axhspan(bands["RKs_limit"], top * 1.05, color="grey", alpha=0.25,
-                   label="Belle B⁰→K*⁰νν̄ excluded (90 % CL)")
+                   label=rf"Belle ${lab.process('B0->K*nunu')}$ excluded (90 % CL)")
     ax.scatter(rk, rks, s=2, alpha=0.4, color="C0", label=f"{asm.model.name}: prior draws")
-    ax.plot([0, top], [0, top], "k--", lw=0.8, label="R_K = R_K*")
-    ax.plot([1], [1], "k*", ms=10, label="SM")
+    ax.plot([0, top], [0, top], "k--", lw=0.8, label=r"$R_K^{\nu\bar\nu} = R_{K^*}^{\nu\bar\nu}$")
+    ax.plot([1], [1], "*", color=SM_COLOR, ms=12, label="SM")
     ax.set_xlim(0, top * 1.05)
     ax.set_ylim(0, top * 1.05)
-    ax.set_xlabel("R_K^νν = BR(B⁺→K⁺νν̄)/SM")
-    ax.set_ylabel("R_K*^νν = BR(B⁰→K*⁰νν̄)/SM")
+    ax.set_xlabel(lab.axis_label(RK))
+    ax.set_ylabel(lab.axis_label(RKS))
     ax.set_title(f"{cfg.run.name}: {len(rk)} prior draws", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    out = Path(out or f"rk_rkstar_{cfg.run.name}.png")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
+    # the scatter fills the square: the legend goes outside, to its right
+    leg = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    for h in leg.legend_handles:
+        if hasattr(h, "set_sizes"):          # the scatter's marker, readable in the legend
+            h.set_sizes([16])
+    paths = save_figure(fig, out or f"rk_rkstar_{cfg.run.name}.png")
     plt.close(fig)
-    return [out]
+    return paths

@@ -90,40 +90,83 @@ def _fold(q2, d, edges, eps):
     return f / a if a > 0 else f
 
 
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+
+
+def curve_styles(ops, masses) -> dict:
+    """(operator, mass) -> matplotlib line properties: a line style per mass and a colour per
+    curve, so that no two curves of a panel share both (nor, for one operator, either)."""
+    import matplotlib
+    n = len(ops) * len(masses)
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    out = {}
+    for i, (op, m) in enumerate((o, m) for o in ops for m in masses):
+        out[(op, m)] = {"color": cmap(i % cmap.N),
+                        "ls": LINESTYLES[list(masses).index(m) % len(LINESTYLES)]}
+    return out
+
+
 def plot_spectra(panels=None, out="spectra.png", mode="B+->K", efficiency="ita") -> list[Path]:
-    """One figure with a row per panel (family, operators, masses): normalised dGamma/dq2,
-    and a second row folded with the Belle II efficiency ('ita', 'hta' or 'none')."""
+    """The figure of :func:`spectra_figure` written as PNG and PDF with ``out``'s stem;
+    returns both paths."""
+    import matplotlib.pyplot as plt
+
+    from ..inference.figures import save_figure
+    fig = spectra_figure(panels, mode, efficiency)
+    paths = save_figure(fig, out)
+    plt.close(fig)
+    return paths
+
+
+def spectra_figure(panels=None, mode="B+->K", efficiency="ita"):
+    """One figure with a column per panel (family, operators, masses; default: the seed's
+    Fig. 7): normalised dGamma/dq2, and a second row folded with the Belle II efficiency
+    ('ita', 'hta' or 'none').  Each (operator, mass) curve has its own colour, each mass its
+    own line style; the SM nu nu spectrum is the thick black line; one legend per column sits
+    below its lowest axes.  Returns the matplotlib figure."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..inputs import labels as lab
+
     panels = panels or SEED_FIG7
     par = load_db().central
     rows = 1 if efficiency == "none" else 2
-    fig, axes = plt.subplots(rows, len(panels), figsize=(4.6 * len(panels), 3.6 * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, len(panels), figsize=(4.8 * len(panels), 3.4 * rows + 1.6),
+                             squeeze=False, layout="constrained")
     sm = sm_spectrum(mode, par=par)
     eff = None if efficiency == "none" else efficiency_shape(efficiency)
+    q2_label = r"$q^2\ [\mathrm{GeV}^2]$"
+    y_label = r"$(1/\Gamma)\,d\Gamma/dq^2\ [\mathrm{GeV}^{-2}]$"
+    y_eff = (r"$(1/\Gamma_\epsilon)\,\epsilon_{\mathrm{%s}}(q^2)\,d\Gamma/dq^2\ "
+             r"[\mathrm{GeV}^{-2}]$" % efficiency.upper())
     for k, (fam, ops, masses) in enumerate(panels):
+        tag, mkey, pat, _ = FAMILIES[fam]
+        ops = [SEED_FERMION.get(o, o) if fam == "fermion" else o for o in ops]
+        styles = curve_styles(ops, masses)
         for r in range(rows):
             ax = axes[r, k]
             q, d = sm
-            ax.plot(q, _fold(q, d, *eff) if r else d, "k-", lw=2, label="SM νν̄")
+            ax.plot(q, _fold(q, d, *eff) if r else d, color="k", lw=2.2,
+                    label=rf"SM $({lab.process(mode + 'nunu')})$")
             for op in ops:
                 for m in masses:
                     q, d = spectrum(fam, op, m, mode, par=par)
-                    ax.plot(q, _fold(q, d, *eff) if r else d, lw=1.2,
-                            label=f"{op}, m = {m:g} GeV")
+                    coeff = lab.tex(pat.format(op=op))
+                    mass = lab.value_label(mkey, m)[1:-1]
+                    ax.plot(q, _fold(q, d, *eff) if r else d, lw=1.4, **styles[(op, m)],
+                            label=rf"${coeff},\ {mass}$")
             ax.set_xlim(0, 23)
             ax.set_ylim(bottom=0)
-            ax.set_xlabel("q² [GeV²]")
-            ax.set_ylabel("(1/Γ) dΓ/dq²" + (f" × ε_{efficiency.upper()}" if r else ""))
-            ax.set_title(f"{fam} pair, {mode}" + (" (Belle II efficiency)" if r else ""),
-                         fontsize=9)
-            ax.legend(fontsize=6, ncol=2)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return [out]
+            ax.set_xlabel(q2_label)
+            ax.set_ylabel(y_eff if r else y_label)
+            if r == 0:
+                ax.set_title(rf"${lab.process(mode + tag)}$", fontsize=10)
+        # one legend per column, below its lowest panel (the curves are the same in each row)
+        axes[-1, k].legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=7,
+                           ncol=2, frameon=False)
+    if rows == 2:
+        fig.suptitle("Normalised $q^2$ spectra: top without, bottom with the Belle II "
+                     f"{efficiency.upper()} signal efficiency", fontsize=11)
+    return fig
