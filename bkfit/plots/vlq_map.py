@@ -118,7 +118,6 @@ def _belle2_profile(options, m_phi, ydb_grid):
                      "fixed": {**options.get("fixed", {})},
                      **{k: v for k, v in options.items() if k not in ("couplings", "fixed")}},
            "likelihood": {"files": ["likelihoods/belle2_kpnunu_2023.yaml"],
-                          "exclude": ["belle2_2023_Bp_Knunu_gauss"],
                           "options": {"belle2_2023_kpnunu_full": {
                               "nuisances": "profile", "profile_iterations": 2,
                               "profile_start": "bestfit"}}}}
@@ -202,9 +201,10 @@ def plot_vlq_map(vmap: VlqMap, out: str | Path) -> list[Path]:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    from ..inference.figures import save_figure
+
     out = Path(out)
     stem = out.with_suffix("") if out.suffix in (".png", ".pdf") else out
-    stem.parent.mkdir(parents=True, exist_ok=True)
     M, R = np.meshgrid(vmap.m_phi, vmap.ratio)
     fig, ax = plt.subplots(figsize=(7.2, 5.0), constrained_layout=True)
     styles = [("tab:blue", "//"), ("tab:orange", "\\\\"), ("tab:green", "||"), ("tab:red", "--")]
@@ -228,10 +228,6 @@ def plot_vlq_map(vmap: VlqMap, out: str | Path) -> list[Path]:
                  rf"TeV, $y_1={o.get('y1')}$, $y_2={o.get('y2')}$; $y_s$ from $\Omega h^2$",
                  fontsize=9)
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
-    paths = []
-    for ext in (".png", ".pdf"):
-        p = stem.with_suffix(ext)
-        fig.savefig(p, dpi=150)
-        paths.append(p)
+    paths = save_figure(fig, stem.with_name(stem.name + ".png"))
     plt.close(fig)
     return paths
