@@ -7,6 +7,7 @@ reading of the files bkfit writes.  Bad inputs (malformed files, unknown EFT/bas
 in tests/corpus/ (``wcxf_*`` cases)."""
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 
@@ -43,14 +44,16 @@ def test_bkfit_scale_is_the_data_files_scale():
     assert W.bkfit_scale() == scales["bclnu"] == 4.8
     targets = W.sector_targets()
     assert "sbnunu" in targets[("WET", 4.8)] and "cbtaunu" in targets[("WET", 4.8)]
-    assert targets[("WET", scales["Bs_mixing"])] == ["sbsb"]
+    assert targets[("WET", scales["Bs_mixing"])] == ["dbdb", "sbsb"]     # B_d: also 4.2
     assert targets[("WET-3", 2.0)] == ["sdsd"]
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "json"])
-def test_file_at_bkfit_scale_equals_the_dict(tmp_path, fmt):
-    f = _write(tmp_path / f"wc.{fmt}", "WET", "flavio", 4.8, AT_BKFIT_SCALE, fmt)
-    assert W.translate(f) == AT_BKFIT_SCALE
+def test_file_at_bkfit_scale_equals_the_dict(tmp_path):
+    """WET/flavio at 4.8 GeV is taken as it is: the same numbers as the dict (YAML and JSON),
+    hence identical predictions."""
+    for fmt in ("yaml", "json"):
+        f = _write(tmp_path / f"wc.{fmt}", "WET", "flavio", 4.8, AT_BKFIT_SCALE, fmt)
+        assert W.translate(f) == AT_BKFIT_SCALE, fmt
     assert bkfit.predict(OBS, wc=f) == bkfit.predict(OBS, wc=AT_BKFIT_SCALE)
 
 
@@ -60,32 +63,41 @@ def test_wilson_object_and_wcxf_object_are_accepted():
     assert W.translate(w.wc) == AT_BKFIT_SCALE
 
 
-def _flavio_agreement(w, tol=0.01):
+@functools.lru_cache(maxsize=1)
+def _sm() -> dict:
+    return bkfit.predict(OBS)
+
+
+def _flavio_agreement(w, tol=0.01, loose=()):
+    """Within ``tol`` of flavio; the observables in ``loose`` within 2 % (the tolerance of
+    tests/test_bsll.py's B -> K tau tau interference terms)."""
     flavio = pytest.importorskip("flavio")
     mine = bkfit.predict(OBS, wc=w)
-    sm = bkfit.predict(OBS)
+    sm = _sm()
     for o in OBS:
         ref = flavio.np_prediction(o, w)
-        assert mine[o] == pytest.approx(ref, rel=tol), o
+        assert mine[o] == pytest.approx(ref, rel=2e-2 if o in loose else tol), o
         assert abs(mine[o] / sm[o] - 1) > 0.02, f"{o}: no new-physics effect to compare"
 
 
 def test_smeft_warsaw_at_1_TeV_gives_flavios_values(tmp_path):
     """SMEFT (Warsaw) at 1 TeV: semileptonic triplet and singlet (b s tau tau / nu nu and
     b -> c tau nu through lq3); wilson runs and matches for both codes, the physics is each
-    code's own.  Within 1 %."""
+    code's own.  Within 1 % (B -> K tau tau, with C9 ~ -C10 ~ -8 here: 2 %)."""
     f = _write(tmp_path / "smeft.yaml", "SMEFT", "Warsaw", 1000.0,
-               {"lq1_2333": 1e-8, "lq3_2333": -2e-8, "lq3_3323": 0.5e-8})
-    _flavio_agreement(wilson.Wilson.load_wc(open(f)))
+               {"lq1_2333": 1e-8, "lq3_2333": -2e-8, "lq3_3323": 1.5e-8})
     w = wilson.Wilson.load_wc(open(f))
-    assert bkfit.predict(OBS, wc=f) == bkfit.predict(OBS, wc=w)
+    _flavio_agreement(w, loose=("BR(B+->Ktautau)",))
+    assert W.translate(f) == W.translate(w)
 
 
 def test_wet_at_160_GeV_gives_flavios_values():
-    w = wilson.Wilson({"CL_bsnutaunutau": 3.0, "CVL_bctaunutau": 0.08, "C9_bstautau": -40.0,
+    """WET (flavio basis) at 160 GeV: the scalar b -> c tau nu coefficient runs (QCD) by
+    tens of per cent down to 4.8 GeV."""
+    w = wilson.Wilson({"CL_bsnutaunutau": 3.0, "CSR_bctaunutau": 0.2, "C9_bstautau": -40.0,
                        "C10_bstautau": 40.0}, scale=160.0, eft="WET", basis="flavio")
     got = W.translate(w)
-    assert got["CL_bsnutaunutau"] != 3.0                    # it was run (QED) to 4.8 GeV
+    assert abs(got["CSR_bctaunutau"] / 0.2 - 1) > 0.2
     _flavio_agreement(w)
 
 
@@ -115,8 +127,9 @@ def test_coefficients_no_observable_reads_warn_or_raise(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         W.translate(smeft)                         # matching by-products: dropped, as flavio
-    with pytest.raises(InputError, match="after translation to WET/flavio.*C9_bsee|"
-                                         "after translation to WET/flavio.*_dd"):
+    with pytest.raises(InputError, match=r"after translation to WET/flavio, non-zero "
+                                         r"coefficient\(s\) .*C10_bsee.* enter no bkfit "
+                                         r"observable \(strict\)"):
         W.translate(smeft, strict=True)
 
 
