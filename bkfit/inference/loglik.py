@@ -101,16 +101,20 @@ class LogLikelihood:
         return self._total(self._check(x))
 
     def value_and_grad(self, x):
+        """``(ln L, gradient)`` at the checked parameter dict ``x`` (jitted)."""
         return self._value_and_grad(self._check(x))
 
     def grad(self, x):
+        """The gradient of ln L at ``x``: a dict with the keys and shapes of ``x``."""
         return self._value_and_grad(self._check(x))[1]
 
     def terms(self, x) -> dict:
+        """ln L of each likelihood term at ``x``, ``{term name: JAX scalar}``."""
         vals = self._per_term(self._check(x))
         return {n: vals[i] for i, n in enumerate(self.term_names)}
 
     def log_prior(self, x):
+        """The run's log-prior density at ``x`` (the fit samples ln L + ln prior)."""
         return self._log_prior(self._check(x))
 
     def example(self, seed: int = 0) -> dict:
