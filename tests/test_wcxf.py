@@ -178,6 +178,10 @@ def test_run_file_background_is_added_to_the_model(tmp_path):
                         wc={"CVL_bctaunutau": 0.05, "CL_bsnutaunutau": 1.5})
     for k, v in ref.items():
         assert float(got[k]) == pytest.approx(v, rel=1e-12), k
+    from bkfit.inference.loglik import LogLikelihood
+    ll = LogLikelihood(asm)                      # the background is a constant on the jitted path
+    value, grad = ll.value_and_grad(ll.example(seed=2))
+    assert np.isfinite(value) and all(np.all(np.isfinite(g)) for g in grad.values())
 
 
 def test_cli_predict_with_a_wcxf_file(tmp_path):
