@@ -6,6 +6,7 @@
 ``log_likelihood`` a run's jitted log-likelihood (with gradient) of a parameter dict
 ``evidence``       ln Z of a run (nested sampling and/or tempered SMC)
 ``compare``        Bayes factors, chi^2_min and LOO of finished runs -> pandas.DataFrame
+``export``         a finished run's best point and posterior median as WCxf files
 ``shipped_runs``   names of the runs bkfit ships (``bkfit init DIR`` copies them)
 
 A run is a run-file path, the name of a shipped run (``"quickstart"``) or a dict with the
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .inference.loglik import LogLikelihood
+
 __all__ = ["predict", "fit", "load", "log_likelihood", "LogLikelihood", "evidence", "compare",
-           "belle2_predictive", "shipped_runs", "parse_observables"]
+           "export", "belle2_predictive", "shipped_runs", "parse_observables"]
 
 
 def parse_observables(observables) -> list:
@@ -79,14 +82,18 @@ def _check_model_values(model, values: dict, label: str) -> None:
                                  f"'{model.name}' ({text}): B -> K + invisible is closed")
 
 
-def predict(observables, wc: dict | None = None, model: str = "left", par: dict | None = None,
+def predict(observables, wc=None, model: str = "left", par: dict | None = None,
             options: dict | None = None, uncertainty: bool = False, samples: int = 400,
-            seed: int = 0, _label: str = "wc") -> dict:
+            seed: int = 0, strict: bool = False, _label: str = "wc") -> dict:
     """Predictions of ``observables`` (one key or a list, e.g. ``'<FL>(B0->K*nunu)[0,4]'``;
     ``bkfit list observables`` prints them all).
 
     ``wc``: for model ``left`` its Wilson coefficients by name (numbers, complex numbers or
-    literals such as ``'1+2j'``; unnamed ones are zero, i.e. the SM), for any other model
+    literals such as ``'1+2j'``; unnamed ones are zero, i.e. the SM; WET ``flavio`` names at
+    4.8 GeV, Delta F = 2 at the mixing scales) or a WCxf input: a WCxf file (YAML or JSON),
+    a ``wcxf.WC`` or a ``wilson.Wilson``, of any EFT, basis and scale, run and matched with
+    wilson to bkfit's basis and scales (:mod:`bkfit.models.wcxf`; non-zero coefficients no
+    bkfit observable reads warn, or raise with ``strict=True``); for any other model
     every one of its parameters (``bkfit list parameters MODEL``); names the model does not
     take but the parameter database knows (e.g. ``Vcb``) are physics parameters, as in
     ``par``; ``options``: the model's
@@ -109,6 +116,10 @@ def predict(observables, wc: dict | None = None, model: str = "left", par: dict 
     Traceback (most recent call last):
     ...
     bkfit.errors.InputError: wc: unknown coefficient 'CL_bsnutaunutua'. Did you mean 'CL_bsnutaunutau', ...?
+    >>> import wilson                 # SMEFT at 1 TeV, run and matched to 4.8 GeV by wilson
+    >>> w = wilson.Wilson({"lq3_3323": 1e-8}, scale=1e3, eft="SMEFT", basis="Warsaw")
+    >>> abs(bkfit.predict("Rnunu(B+->K)", wc=w)["Rnunu(B+->K)"] - 1) > 0.1
+    True
     """
     import jax
     import jax.numpy as jnp
@@ -122,6 +133,12 @@ def predict(observables, wc: dict | None = None, model: str = "left", par: dict 
 
     if isinstance(observables, str):
         observables = [observables]
+    if wc is not None and not isinstance(wc, dict):
+        if model != "left":
+            raise InputError(f"a WCxf input gives Wilson coefficients: it needs model 'left', "
+                             f"not '{model}'")
+        from .models.wcxf import translate
+        wc = translate(wc, strict=strict, label=_label)
     values = dict(wc or {})
     fixed = dict(par or {})
     parsed = parse_observables(observables)
@@ -314,129 +331,6 @@ def load(run_dir, metadata: bool = False):
 
 
 # ---------------------------------------------------------------------------- likelihood
-class LogLikelihood:
-    """The joint log-likelihood of a run as a function of a dict of sampled values (what
-    ``log_likelihood(run)`` returns), for samplers and optimisers of one's own.
-
-    Its parameters (``names``; shapes in ``shapes``, meanings in ``describe()``) are the
-    run's sampled sites, the same as in a fit's posterior:
-
-    * the model's free parameters by name (``bkfit list parameters MODEL``);
-    * ``nuis::<set>`` for each nuisance set of ``[nuisances] sets``: a vector of standard
-      normal variables z; the physical parameters are mean + L z (L the Cholesky factor of
-      the set's covariance);
-    * each likelihood term's own nuisances (e.g. the Belle II workspace's vectors).
-
-    ``ll(x)`` is the total ln L (a JAX scalar), ``ll.grad(x)`` its gradient (a dict like
-    ``x``), ``ll.value_and_grad(x)`` both, ``ll.terms(x)`` ln L per term, ``ll.log_prior(x)``
-    the run's log-prior density of ``x`` (the fit samples ln L + ln prior).  All are jitted
-    (compiled on the first call).  ``x`` is checked first (unknown or missing names,
-    shapes); ``ll.function`` is the unchecked pure JAX function, to compose inside your own
-    jit / grad / vmap.  ``ll.example(seed)`` is a draw from the prior.
-    """
-
-    def __init__(self, asm):
-        import jax
-        import jax.numpy as jnp
-        from numpyro import handlers
-
-        from .inference.health import term_logliks
-
-        self._asm = asm
-        tr = handlers.trace(handlers.seed(
-            lambda: asm.numpyro_model(record=False, likelihood=False), 0)).get_trace()
-        sites = {n: s for n, s in tr.items() if s["type"] == "sample"}
-        self.shapes = {n: tuple(jnp.shape(s["value"])) for n, s in sites.items()}
-        self._dists = {n: s["fn"] for n, s in sites.items()}
-        self.term_names = [t.name for t in asm.terms]
-        per_term = term_logliks(asm)
-        self._per_term = jax.jit(per_term)
-
-        def total(x):
-            return jnp.sum(per_term(x))
-
-        def log_prior(x):
-            return sum(jnp.sum(d.log_prob(x[n])) for n, d in self._dists.items())
-
-        self.function = total
-        self._total = jax.jit(total)
-        self._value_and_grad = jax.jit(jax.value_and_grad(total))
-        self._log_prior = jax.jit(log_prior)
-
-    @property
-    def names(self) -> list[str]:
-        """The parameter names a parameter dict must have (in the order of the fit)."""
-        return list(self.shapes)
-
-    def describe(self) -> dict:
-        """``{name: what it is}`` for every parameter."""
-        out = {}
-        blocks = {b.site: b for b in self._asm.blocks}
-        for n in self.names:
-            if n in self._asm.prior_text:
-                out[n] = f"model parameter, prior {self._asm.prior_text[n]}"
-            elif n in blocks:
-                out[n] = ("standard normal vector; physical values mean + L z of "
-                          + ", ".join(blocks[n].names))
-            else:
-                term = next((t.name for t in self._asm.terms if n in t.nuisance_priors()), "?")
-                out[n] = f"nuisance of likelihood term {term}, shape {self.shapes[n]}"
-        return out
-
-    def _check(self, x) -> dict:
-        import jax.numpy as jnp
-
-        from .errors import InputError, did_you_mean
-        if not isinstance(x, dict):
-            raise InputError(f"the parameters must be a dict {{name: value}}, got "
-                             f"{type(x).__name__}")
-        unknown = [k for k in x if k not in self.shapes]
-        if unknown:
-            raise InputError(f"'{unknown[0]}' is not a parameter of this run."
-                             f"{did_you_mean(unknown[0], self.shapes)} Parameters: "
-                             f"{', '.join(self.names)}")
-        missing = [k for k in self.shapes if k not in x]
-        if missing:
-            raise InputError(f"missing parameter(s) {missing} (ll.names lists them all; "
-                             "ll.example() gives a complete dict)")
-        out = {}
-        for k, v in x.items():
-            a = jnp.asarray(v, dtype=float)
-            if a.shape != self.shapes[k]:
-                raise InputError(f"parameter '{k}' has shape {a.shape}, expected "
-                                 f"{self.shapes[k]}")
-            out[k] = a
-        return out
-
-    def __call__(self, x):
-        return self._total(self._check(x))
-
-    def value_and_grad(self, x):
-        return self._value_and_grad(self._check(x))
-
-    def grad(self, x):
-        return self._value_and_grad(self._check(x))[1]
-
-    def terms(self, x) -> dict:
-        vals = self._per_term(self._check(x))
-        return {n: vals[i] for i, n in enumerate(self.term_names)}
-
-    def log_prior(self, x):
-        return self._log_prior(self._check(x))
-
-    def example(self, seed: int = 0) -> dict:
-        """A draw from the run's prior: a complete, valid parameter dict."""
-        import numpy as np
-        from numpyro import handlers
-        tr = handlers.trace(handlers.seed(
-            lambda: self._asm.numpyro_model(record=False, likelihood=False), seed)).get_trace()
-        return {n: np.asarray(tr[n]["value"]) for n in self.shapes}
-
-    def __repr__(self) -> str:
-        return (f"LogLikelihood(run '{self._asm.cfg.run.name}', {len(self.names)} parameter "
-                f"site(s), {len(self.term_names)} term(s))")
-
-
 def log_likelihood(run) -> LogLikelihood:
     """The jitted joint log-likelihood of ``run`` (path, shipped name or dict) as a function
     of a parameter dict, with its gradient: see :class:`LogLikelihood`.
@@ -511,6 +405,22 @@ def compare(run_dirs, reference=None, out=None):
             raise InputError("no such run folder", file=str(d))
     res = compare_runs([str(d) for d in run_dirs], reference, out)
     return pd.DataFrame(res["rows"])
+
+
+def export(run_dir, out=None, fmt: str = "yaml") -> dict:
+    """Write a finished run's best point (highest log-posterior draw) and posterior median (of
+    each free parameter) as WCxf files ``wcxf_best.yaml`` and ``wcxf_median.yaml`` (``fmt``
+    ``"json"``: ``.json``) in ``out`` (default: the run folder), in the WET ``flavio`` basis
+    at bkfit's scale, 4.8 GeV (:mod:`bkfit.models.wcxf`); as ``bkfit export RUN_DIR --wcxf``.
+    Returns ``{"best" | "median": {"file", "parameters", "omitted"}}``, ``omitted`` being
+    the coefficients WCxf cannot hold (bkfit's extension names, particle masses).  Example
+    (not run here)::
+
+        files = bkfit.export("results/quickstart")
+        bkfit.predict("BR(B+->Knunu)", wc=files["best"]["file"])
+    """
+    from .inference.export import export_wcxf
+    return export_wcxf(run_dir, out, fmt)
 
 
 def belle2_predictive(run_dir, draws: int = 200, seed: int = 0) -> list[dict]:

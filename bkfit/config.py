@@ -37,6 +37,10 @@ Schema (every table and key is checked; unknown keys are errors)::
 
     [report]
     observables = ["BR(B+->Knunu)", "Rnunu(B+->K)"]   # extra observables to record
+
+    [wcxf]                         # optional: fixed coefficients from a WCxf file, added to
+    file = "benchmark.yaml"        # the model's (any EFT/basis/scale wilson translates;
+    strict = false                 # translated once when the run is read; bkfit.models.wcxf)
 """
 from __future__ import annotations
 
@@ -109,6 +113,14 @@ class ReportSection(StrictModel):
     observables: list[str] = Field(default_factory=list)
 
 
+class WcxfSection(StrictModel):
+    """The [wcxf] table: a WCxf file (YAML or JSON) of coefficients held fixed and added to the
+    model's, translated to bkfit's basis and scales when the run is read; ``strict``: non-zero
+    coefficients no bkfit observable reads are an error instead of a warning."""
+    file: str = Field(description="a WCxf file (YAML or JSON), relative to the run file")
+    strict: bool = False
+
+
 class RunConfig(StrictModel):
     """A whole validated run file; ``load_run`` also fills in the paths it was resolved against."""
     run: RunSection = Field(description="a [run] table with at least name = \"...\"")
@@ -119,9 +131,12 @@ class RunConfig(StrictModel):
     nuisances: NuisanceSection = Field(default_factory=NuisanceSection)
     sampler: SamplerSection = Field(default_factory=SamplerSection)
     report: ReportSection = Field(default_factory=ReportSection)
+    wcxf: Optional[WcxfSection] = None
     # filled in by load_run
     path: str = ""
     text: str = ""
+    background: dict = Field(default_factory=dict, description="the [wcxf] file's "
+                             "coefficients (bkfit.models.wcxf.translate), filled in on reading")
 
 
 # physics-parameter names whose value cannot be negative (flavio names: masses m_*, lifetimes
@@ -230,7 +245,7 @@ def parse_run(text: str, file: str) -> RunConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"not valid TOML: {e}", file=file) from None
-    top = ["run", "model", "priors", "likelihood", "nuisances", "sampler", "report"]
+    top = ["run", "model", "priors", "likelihood", "nuisances", "sampler", "report", "wcxf"]
     for k in data:
         if k not in top:
             raise InputError(f"unknown table [{k}].{did_you_mean(k, top)} Allowed: "
@@ -267,4 +282,23 @@ def parse_run(text: str, file: str) -> RunConfig:
                          field="likelihood.exclude")
     cfg.path = file
     cfg.text = text
+    if cfg.wcxf is not None:
+        cfg.background = _read_wcxf(cfg.wcxf, file)
     return cfg
+
+
+def _read_wcxf(section: WcxfSection, file: str) -> dict:
+    """The [wcxf] file's coefficients at bkfit's scales (InputError naming the run file)."""
+    import warnings
+
+    from .models.wcxf import UnusedCoefficients, translate
+    path = resolve_path(section.file, Path(file))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnusedCoefficients)
+            out = translate(path, strict=section.strict)
+    except InputError as e:
+        raise InputError(str(e), file=file, field="wcxf.file") from None
+    for w in caught:
+        warnings.warn(f"{file}: [wcxf]: {w.message}", w.category, stacklevel=3)
+    return out

@@ -9,7 +9,8 @@ checkpoint is written.  Valid controls (same wrappers, valid files) must reach t
 which shows the harness would notice a bad file slipping through.
 
 ``cli_*.json`` cases are bad command lines (``bkfit predict`` values, ``bkfit fit --dry-run``
-overrides): each must end with exit code 2 and its message, without sampling.
+overrides, ``bkfit export``): each must end with exit code 2 and its message, without sampling.
+``wcxf_*`` cases are bad WCxf files, each fed as the ``[wcxf] file`` of a valid run file.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text())
-CONTROLS = {"ok_run.toml", "ok_likelihood.yaml"}
-KINDS = ("run_", "lik_", "prior_", "cli_")
+CONTROLS = {"ok_run.toml", "ok_likelihood.yaml", "ok_wcxf.yaml"}
+KINDS = ("run_", "lik_", "prior_", "cli_", "wcxf_")
 DEFAULT_PRIOR_MODEL = {"name": "dm_scalar", "operator": "S"}
 TAG_MARKER = Path("/tmp/bkfit_corpus_yaml_tag_was_executed")   # named in the *_python_tag files
 
@@ -46,7 +47,13 @@ def wrap(case: str, tmp_path: Path, model: dict | None = None) -> Path:
     f = CORPUS / case
     if case.startswith("run_") or case == "ok_run.toml":
         return f
-    if case.startswith("lik_") or case == "ok_likelihood.yaml":
+    if case.startswith("wcxf_") or case == "ok_wcxf.yaml":
+        text = (f'[run]\nname = "corpus_wrap"\n'
+                + _model_table(model or {"name": "left", "free": ["CL_bsnutaunutau"]})
+                + f'[priors]\nfile = "{ROOT}/priors/left.yaml"\n'
+                + f'[likelihood]\nfiles = ["{CORPUS}/ok_likelihood.yaml"]\n'
+                + f'[wcxf]\nfile = "{f}"\n')
+    elif case.startswith("lik_") or case == "ok_likelihood.yaml":
         text = (f'[run]\nname = "corpus_wrap"\n'
                 + _model_table(model or {"name": "left", "free": ["CL_bsnutaunutau"]})
                 + f'[priors]\nfile = "{ROOT}/priors/left.yaml"\n'
@@ -161,6 +168,7 @@ def test_predict_set_overrides_a_physics_parameter():
 CONTROL_RUNS = [
     ("ok_run.toml", None),
     ("ok_likelihood.yaml", None),
+    ("ok_wcxf.yaml", None),
     # the prior-file wrappers with the repository's valid prior files
     ("priors/dm_scalar.yaml", DEFAULT_PRIOR_MODEL),
 ] + [(f"priors/{p}.yaml", m) for p, m in sorted({

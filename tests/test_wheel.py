@@ -2,8 +2,10 @@
 copied by setup.py): the wheel is built from a copy of the source, installed without its
 dependencies into a folder of its own (they come from the running environment), and used
 from an empty folder outside the repository: the command line lists the likelihoods and
-validates a shipped run by name, and the Python API predicts.  About 45 s on 2 busy cores
+validates a shipped run by name and predicts with a WCxf file, and the Python API predicts.
+About 45 s on 2 busy cores
 (not marked slow); skipped when pip's isolated build finds no package index."""
+import json
 import os
 import shutil
 import subprocess
@@ -88,4 +90,9 @@ def test_wheel_carries_the_shipped_data(tmp_path):
     out = run(sys.executable, "-c", "import bkfit; print(bkfit.predict('Rnunu(B+->K)', "
               "wc={'CL_bsnutaunutau': 1.0})['Rnunu(B+->K)'])")
     assert 0.5 < float(out) < 1.0, out       # destructive interference with the SM
+    wcxf = tmp_path / "wc.yaml"              # WCxf at bkfit's scale: the same coefficient
+    wcxf.write_text("eft: WET\nbasis: flavio\nscale: 4.8\nvalues:\n  CL_bsnutaunutau: 1.0\n")
+    out2 = run(sys.executable, "-m", "bkfit.cli", "predict", "Rnunu(B+->K)", "--wcxf",
+               str(wcxf), "--json")
+    assert json.loads(out2)["Rnunu(B+->K)"] == float(out), (out, out2)
     assert not list(work.iterdir()), list(work.iterdir())   # nothing written there

@@ -1,4 +1,4 @@
-"""Command-line interface: ``bkfit fit | predict | list | plot | evidence | compare | init``.
+"""Command-line interface: ``bkfit fit | predict | list | plot | evidence | compare | init | export``.
 
 Each command parses its arguments and calls library functions; bkfit's errors become exit
 codes in one place, ``_errors.py``."""
@@ -8,6 +8,7 @@ import click
 
 from ._errors import Group
 from .evidence import compare_cmd, evidence_cmd
+from .export import export
 from .fit import fit
 from .init import init
 from .listing import list_
@@ -21,7 +22,7 @@ def main():
     """bkfit: Bayesian global fits of new physics in b -> s + invisible."""
 
 
-for _command in (fit, predict, list_, plot, evidence_cmd, compare_cmd, init):
+for _command in (fit, predict, list_, plot, evidence_cmd, compare_cmd, init, export):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -64,10 +64,21 @@ class Assembled:
                 par[n] = vals[i]
         return par
 
+    def coefficients(self, theta: dict) -> dict:
+        """The model's coefficients at ``theta`` plus the run's fixed ``[wcxf]`` ones (constants
+        translated when the run was read; both are summed where a name is in both)."""
+        coeffs = self.model.coefficients(theta)
+        if not self.cfg.background:
+            return coeffs
+        out = dict(coeffs)
+        for k, v in self.cfg.background.items():
+            out[k] = out[k] + v if k in out else v
+        return out
+
     def predictions(self, theta: dict, par: dict) -> dict:
         """Predictions of every requested observable, keyed like ``self.keys``, at model parameters
         ``theta`` and input parameters ``par``."""
-        coeffs = self.model.coefficients(theta)
+        coeffs = self.coefficients(theta)
         out = {}
         for (name, args), key in zip(self.requests, self.keys):
             out[key] = obsreg.predict(name, coeffs, par, self.catalogue, **args)
@@ -75,7 +86,7 @@ class Assembled:
 
     def report_values(self, theta: dict, par: dict) -> dict:
         """Predictions of the ``[report]`` observables, keyed by ``obs_key(name, args)``."""
-        coeffs = self.model.coefficients(theta)
+        coeffs = self.coefficients(theta)
         return {obsreg.obs_key(n, a): obsreg.predict(n, coeffs, par, self.catalogue, **a)
                 for n, a in self.report_obs}
 

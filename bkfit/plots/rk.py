@@ -31,7 +31,7 @@ def prior_scan(asm, n: int = 5000, seed: int = 0):
     par = asm.base_par
 
     def one(x):
-        c = asm.model.coefficients(x)
+        c = asm.coefficients(x)
         return jnp.stack([obsreg.predict(RK, c, par), obsreg.predict(RKS, c, par)])
 
     out = jax.lax.map(jax.jit(one), draws, batch_size=256)
