@@ -210,3 +210,38 @@ def BR_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48, longitudinal: b
 def BR(mode: str, wc: dict, par, n: int = 48):
     """Total BR of this module's final states (0.0 if none is active)."""
     return BR_bin(mode, 0.0, b.q2max(mode, par), wc, par, n=n)
+
+
+def _vector_parts(mode, k, wc, par):
+    """(longitudinal, total) of the bsnunu vector rate from its kernels ``k`` (same units)."""
+    sp, sm = b.coupling_sums(wc, par)
+    n2 = b.norm2(par)
+    return n2 * sm * k[..., 2], n2 * b._combine(mode, k, sp, sm)
+
+
+def FL(mode: str, q2, wc: dict, par):
+    """F_L(q^2) of the K* in B -> K* nu nu with every operator (``bsnunu.FL`` itself when
+    only vector operators of massless neutrinos are present)."""
+    if b.MODES[mode][2] != "V":
+        raise ValueError(f"F_L needs a B -> K* mode, not {mode!r}")
+    if not active(wc):
+        return b.FL(mode, q2, wc, par)
+    long_v, tot_v = _vector_parts(mode, b.kernels(mode, q2, par), wc, par)
+    long_n = dGamma_dq2(mode, q2, wc, par, longitudinal=True)
+    tot_n = dGamma_dq2(mode, q2, wc, par)
+    return (long_v + long_n) / (tot_v + tot_n)
+
+
+def FL_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48):
+    """q^2-integrated F_L (int Gamma_0 / int Gamma over the bin) with every operator
+    (``bsnunu.FL_bin`` itself when only vector operators of massless neutrinos are present)."""
+    if b.MODES[mode][2] != "V":
+        raise ValueError(f"F_L needs a B -> K* mode, not {mode!r}")
+    if not active(wc):
+        return b.FL_bin(mode, q2min, q2max_, wc, par, n=n)
+    k = b._kernel_integrals(mode, q2min, q2max_, par, n)
+    long_v, tot_v = _vector_parts(mode, k, wc, par)
+    tau = par["tau_" + b.MODES[mode][0]]
+    long_n = BR_bin(mode, q2min, q2max_, wc, par, n=n, longitudinal=True) / tau
+    tot_n = BR_bin(mode, q2min, q2max_, wc, par, n=n) / tau
+    return (long_v + long_n) / (tot_v + tot_n)
