@@ -23,7 +23,8 @@ PR = 0.5 * (ID4 + R.G5)
 
 # lepton Gamma (upper indices) and the projector on the quark side of each operator prefix
 LEPTON = {
-    "CSL": (PL, "S", "L"), "CSR": (PL, "S", "R"), "CTL": (np.einsum("mnij,jk->mnik", R.SIG, PL), "T", "L"),
+    "CSL": (PL, "S", "L"), "CSR": (PL, "S", "R"),
+    "CTL": (np.einsum("mnij,jk->mnik", R.SIG, PL), "T", "L"),
     "CSLprime": (PR, "S", "L"), "CSRprime": (PR, "S", "R"),
     "CTRprime": (np.einsum("mnij,jk->mnik", R.SIG, PR), "T", "R"),
     "CLprime": (2.0 * np.einsum("mij,jk->mik", R.GAM, PR), "V", "L"),

@@ -30,7 +30,8 @@ def _nunu(catalogue, mode):
     register = catalogue.register
 
     @register(f"BR({mode}nunu)", description=f"total BR of {mode} nu nu (sum over the 9 "
-              "neutrino pairs and both neutrino chiralities)", tex=_TEX[mode])
+              "neutrino pairs and both neutrino chiralities; vector, scalar and tensor "
+              "operators, massive sterile neutrinos)", tex=_TEX[mode])
     def _br(coeffs, par):
         return b.BR(mode, coeffs, par) + w.BR(mode, coeffs, par)
 
