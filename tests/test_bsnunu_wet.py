@@ -215,6 +215,13 @@ def test_observables_and_belle2_spectrum(par):
     edges = np.linspace(0.0, b.q2max("B+->K", par), 101)
     bins = cat.lookup("<BR>(B+->K+invisible)").fn(wc, par, edges[:-1], edges[1:])
     assert float(jnp.sum(bins)) == pytest.approx(tot, rel=2e-4)
+    # arrays of bins in the nu nu observables too (one integral per bin)
+    nb = cat.lookup("<BR>(B+->Knunu)").fn(wc, par, edges[:-1:10], edges[10::10])
+    assert float(jnp.sum(nb)) == pytest.approx(tot, rel=2e-4)
+    flb = cat.lookup("<FL>(B0->K*nunu)").fn(wc, par, np.array([0.0, 4.0]), np.array([4.0, 8.0]))
+    assert flb.shape == (2,) and all(float(
+        cat.lookup("<FL>(B0->K*nunu)").fn(wc, par, lo, hi)) == pytest.approx(float(v), rel=1e-10)
+        for v, lo, hi in zip(flb, (0.0, 4.0), (4.0, 8.0)))
 
 
 def test_bad_sterile_mass_refused():

@@ -192,6 +192,10 @@ def BR_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48, longitudinal: b
     if not active(wc):
         return 0.0
     n = n or 48
+    if jnp.ndim(q2min) or jnp.ndim(q2max_):            # arrays of bins: one integral each
+        lo, hi = jnp.broadcast_arrays(jnp.asarray(q2min, float), jnp.asarray(q2max_, float))
+        one = lambda l_, h_: BR_bin(mode, l_, h_, wc, par, n, longitudinal)  # noqa: E731
+        return jax.vmap(one)(lo.ravel(), hi.ravel()).reshape(lo.shape)
     top = b.q2max(mode, par)
     out = 0.0
     # one integral per final state: its own threshold keeps the endpoint substitution accurate
