@@ -162,6 +162,10 @@ def predict(observables, wc=None, model: str = "left", par: dict | None = None,
         for k, v in coeffs.items():
             if not np.isfinite(v):
                 raise InputError(f"{_label} {k}: {values[k]!r} is not a finite number")
+        for k, v in coeffs.items():
+            if k.startswith("m_nuR_") and not (np.imag(v) == 0 and np.real(v) >= 0):
+                raise InputError(f"{_label} {k}={values[k]}: a sterile-neutrino mass must be "
+                                 "a real number >= 0 (GeV)")
     else:
         m = make_model(model, dict(options or {}))
         params = m.parameters()

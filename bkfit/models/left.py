@@ -80,10 +80,19 @@ class LEFT(Model):
                              "'free_complex' (use model 'sm' for none)", field="free")
         self.fixed = {k: parse_complex(v, f"model option 'fixed.{k}'", field=f"fixed.{k}")
                       for k, v in fixed.items()}
+        for k, v in self.fixed.items():
+            if k.startswith("m_nuR_") and not (v.imag == 0 and v.real >= 0):
+                raise ModelError(f"model option 'fixed.{k}' = {fixed[k]!r}: a sterile-neutrino "
+                                 "mass must be a real number >= 0 (GeV)", field=f"fixed.{k}")
 
     def parameters(self):
         """The real free coefficients, then ``re_<name>`` and ``im_<name>`` for each complex one."""
         return self.free + [f"{p}_{n}" for n in self.free_complex for p in ("re", "im")]
+
+    def mass_parameters(self):
+        """Free sterile-neutrino masses ``m_nuR_*`` (one such neutrino in the lightest final
+        state N nubar, so the kinematic limit is m_B - m_K)."""
+        return {n: 1 for n in self.free if n.startswith("m_nuR_")}
 
     def coefficients(self, theta):
         """The fixed coefficients plus the free ones at ``theta`` (complex ones from re/im)."""

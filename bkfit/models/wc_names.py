@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from ..physics.bsnunu import ALL_WC as BSNUNU_WC
+from ..physics.bsnunu_wet import ALL_NAMES as BSNUNU_WET_NAMES
 
 
 @functools.lru_cache(maxsize=1)
@@ -16,5 +17,6 @@ def wcxf_flavio_names() -> frozenset:
 
 
 def known_coefficients() -> frozenset:
-    """Coefficient names a model may set: the WCxf flavio basis plus bkfit's b -> s nu nu names."""
-    return wcxf_flavio_names() | frozenset(BSNUNU_WC)
+    """Coefficient names a model may set: the WCxf flavio basis plus bkfit's b -> s nu nu names
+    (right-handed vector, scalar and tensor operators, sterile-neutrino masses ``m_nuR_*``)."""
+    return wcxf_flavio_names() | frozenset(BSNUNU_WC) | frozenset(BSNUNU_WET_NAMES)

@@ -19,6 +19,7 @@ For massless neutrinos the rates depend only on the quark current:
   B -> K :  sum_ij |C_L + C_R|^2 (vector current; f+)
   B -> K*:  sum_ij |C_L + C_R|^2 (V, transverse) and |C_L - C_R|^2 (A1, A12)
 and the primed set adds the same functions of (C'_L, C'_R) with no interference.
+Scalar and tensor operators and massive right-handed (sterile) neutrinos: ``bsnunu_wet``.
 """
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ from .formfactors import ff_BK, ff_BKstar
 
 FLAVOURS = ("e", "mu", "tau")
 PAIRS = [(i, j) for i in FLAVOURS for j in FLAVOURS]
+# sterile (right-handed) neutrino masses in the coefficient dictionary (GeV): a pair with one
+# of them has its primed operators computed with masses in ``bsnunu_wet`` instead of here
+STERILE_MASS_KEYS = {f: f"m_nuR_{f}" for f in FLAVOURS}
 
 # the form-factor coefficients the rates are quadratic forms in (B -> K, B -> K*)
 FF_NAMES = {"P": NUISANCE_SETS["ff_BK"], "V": NUISANCE_SETS["ff_BKstar"]}
@@ -69,6 +73,8 @@ def coupling_sums(wc: dict, par) -> tuple:
     sm = 0.0
     for pre in ("", "prime"):
         for i, j in PAIRS:
+            if pre and (STERILE_MASS_KEYS[i] in wc or STERILE_MASS_KEYS[j] in wc):
+                continue                      # massive right-handed pair: bsnunu_wet
             cl = wc.get(f"CL{pre}_bsnu{i}nu{j}", 0.0)
             cr = wc.get(f"CR{pre}_bsnu{i}nu{j}", 0.0)
             if pre == "" and i == j:
