@@ -231,3 +231,14 @@ def test_killed_fit_leaves_earlier_result_intact(tmp_path):
     proc.wait()
     assert (out / "posterior.nc").read_bytes() == b"earlier result"
     assert (tmp_path / "res.partial" / "checkpoint.pkl").exists(), "".join(lines)
+
+
+def test_plot_rk_rkstar_takes_a_shipped_run_name(tmp_path):
+    """`bkfit plot rk-rkstar NAME` finds the shipped run from any folder; a misspelt name is
+    an error with the close names (exit code 2)."""
+    out = tmp_path / "rk.png"
+    r = bkfit("plot", "rk-rkstar", "lq_S1", "--draws", "200", "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert out.exists() and out.with_suffix(".pdf").exists()
+    r = bkfit("plot", "rk-rkstar", "lq_S2", cwd=tmp_path)
+    assert r.returncode == 2 and "Did you mean 'lq_S1'" in r.stderr + r.stdout

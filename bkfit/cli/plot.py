@@ -50,15 +50,17 @@ def plot_spectra_cmd(family, operators, masses, mode, efficiency, out):
 
 
 @plot.command("rk-rkstar")
-@click.argument("run_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("run_file")
 @click.option("--draws", default=5000, show_default=True, help="prior draws")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="figure file (default rk_rkstar_<run>.png)")
 def plot_rk_cmd(run_file, draws, seed, out):
-    """R_K^νν vs R_K*^νν over the prior of RUN_FILE's model (the seed's Fig. 1)."""
+    """R_K^νν vs R_K*^νν over the prior of RUN_FILE's model (the seed's Fig. 1); RUN_FILE may
+    be a shipped run's name (``bkfit plot rk-rkstar lq_S1``)."""
+    from ..inputs.shipped import find_run
     from ..plots.rk import plot_rk_rkstar
-    _wrote(plot_rk_rkstar(run_file, out, draws, seed))
+    _wrote(plot_rk_rkstar(str(find_run(run_file)), out, draws, seed))
 
 
 @plot.command("vlq-map")
