@@ -21,3 +21,28 @@ def test_copies_do_not_leak():
 def test_unknown_file_names_the_files_there():
     with pytest.raises(FileNotFoundError, match="vlq.yaml"):
         data_files.read_yaml("vlq.yml")
+
+
+def test_csv_reader_matches_numpy_loadtxt():
+    """read_csv against numpy's own CSV reader on the g* table; copies do not leak."""
+    import numpy as np
+    cols = data_files.read_csv("gstar_DHS2015.csv")
+    ref = np.loadtxt(data_files.path("gstar_DHS2015.csv"), delimiter=",", comments="#",
+                     skiprows=0, dtype=str)
+    header = [h.strip() for h in ref[0]]
+    assert list(cols) == header
+    for i, h in enumerate(header):
+        np.testing.assert_array_equal(cols[h], ref[1:, i].astype(float))
+    cols["T_GeV"][:] = -1.0
+    assert data_files.read_csv("gstar_DHS2015.csv")["T_GeV"][0] > 0
+
+
+def test_cosmology_inputs():
+    """The constants of cosmology.yaml and the g* table it names (bkfit.inputs.cosmology)."""
+    from bkfit.inputs.cosmology import cosmology, gstar_table
+    c = cosmology()
+    assert c["hbar_c"] == 1.973269804e-14 and c["gstar_file"] == "gstar_DHS2015.csv"
+    c["hbar_c"] = 0.0
+    assert cosmology()["hbar_c"] == 1.973269804e-14
+    tab = gstar_table()
+    assert tab.shape[0] == 3 and tab[0][0] == pytest.approx(2.0e-5, rel=0.05)

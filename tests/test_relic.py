@@ -1,4 +1,4 @@
-"""Thermal relic solver (bkfit/physics/relic.py) and the interpolated_upper_limit term.
+"""Thermal relic solver (bkfit/physics/relic/) and the interpolated_upper_limit term.
 
 References used (all independent of the code under test):
 * scipy.special.kve / scipy.integrate.quad / scipy.integrate.solve_ivp (Radau) for Bessel
