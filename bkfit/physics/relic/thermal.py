@@ -129,7 +129,12 @@ def eta(x, z):
     dm_i = (zth - 2.0) + r             # zz - 2, computed without cancellation
     dm_f = (zth - 2.0 * rz) + r        # zz - 2 m_f/m
     beta_i = jnp.sqrt(dm_i * (zz + 2.0)) / zz
-    beta_f = jnp.sqrt(dm_f * (zz + 2.0 * rz)) / zz
+    # zz^2 beta_f^2 = dm_f (zz + 2 m_f/m) = zz^2 - 4 z.  Open channel (z < 1, zz = 2 + r):
+    # written as 4 (1 - z) + r (4 + r), a function of z itself, so that d/dz stays right at
+    # z = 0 (the chain rule through m_f/m = sqrt z, guarded there, would give 0); closed
+    # channel: dm_f (zz + 2 m_f/m) = r (4 sqrt z + r), free of cancellation
+    pf = jnp.where(z < 1.0, 4.0 * (1.0 - z) + r * (4.0 + r), dm_f * (zz + 2.0 * rz))
+    beta_f = jnp.sqrt(pf) / zz
     f = beta_i * beta_f * zz * zz * k1e(x * zz) * jnp.exp(-u)
     # <sigma v> = S|M|^2/(16 pi m^2) J,  J = x/(4 K2e^2) e^{-x (zth - 2)} int dz ...; eta = 4 J
     J = jnp.exp(-x * (zth - 2.0)) * jnp.sum(w * f) / (4.0 * k2e(x) ** 2)
