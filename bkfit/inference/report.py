@@ -17,6 +17,14 @@ from .results import (best_point, checksums, diagnostics, identifiers, interval,
                       versions, warnings_for)
 
 
+def _mean_std_hdi(x) -> tuple[str, str]:
+    """Table cells ``'mean | std'`` (``'multimodal | –'`` for several modes) and the 68 % HDI
+    text, one interval per mode."""
+    modes = hdi_modes(x, HDI_PROB)
+    ms = f"{x.mean():.4g} | {x.std():.4g}" if len(modes) == 1 else "multimodal | –"
+    return ms, interval_text(modes)
+
+
 def write_report(idata, asm, diag, warn, timing: dict, path: Path):
     """report.md: run summary, diagnostics, warnings, priors, parameters (68 % HDI per
     mode), key observables, per-term -2 ln L, PSIS-LOO, constraints and the model's mass
@@ -63,11 +71,9 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
         for n in model_var_names(idata, asm):
             x = idata.posterior[n].values
             q = interval(x)
-            modes = hdi_modes(x, HDI_PROB)
-            ms = (f"{x.mean():.4g} | {x.std():.4g}" if len(modes) == 1
-                  else "multimodal | –")
+            ms, hdi = _mean_std_hdi(x)
             lines.append(f"| `{label(idata, 'posterior', n)}` | {ms} | {q[0]:.4g} | "
-                         f"{q[1]:.4g} | {q[2]:.4g} | {interval_text(modes)} |")
+                         f"{q[1]:.4g} | {q[2]:.4g} | {hdi} |")
         lines.append("")
     bp = best_point(idata, asm)
     lines += ["## Best point (highest log posterior among the samples)", ""]
@@ -77,12 +83,8 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
         lines += ["## Key observables (posterior)", "",
                   "| observable | variable | mean | std | 68% HDI |", "|---|---|---|---|---|"]
         for v in obs_vars:
-            x = idata.posterior[v].values
-            modes = hdi_modes(x, HDI_PROB)
-            ms = (f"{x.mean():.4g} | {x.std():.4g}" if len(modes) == 1
-                  else "multimodal | –")
-            lines.append(f"| `{label(idata, 'posterior', v)}` | `{v}` | {ms} | "
-                         f"{interval_text(modes)} |")
+            ms, hdi = _mean_std_hdi(idata.posterior[v].values)
+            lines.append(f"| `{label(idata, 'posterior', v)}` | `{v}` | {ms} | {hdi} |")
         lines.append("")
     per_term = term_loglik(idata)
     if per_term:
