@@ -23,34 +23,32 @@ from .errors import InputError, StrictModel, YamlFloat, check_finite_tree, close
     did_you_mean, pydantic_errors, refuse_unknown_keys
 
 
-class Uniform(StrictModel):
-    """``{dist: uniform, low, high}``: flat prior on [low, high]."""
-    dist: Literal["uniform"]
-    low: YamlFloat = Field(description="lower bound")
-    high: YamlFloat = Field(description="upper bound, above 'low'")
+class _Bounded(StrictModel):
+    """A prior on [low, high]: refuses an empty support."""
 
     @model_validator(mode="after")
     def _ok(self):
         if not self.high > self.low:
             raise ValueError(f"prior has no support: high ({self.high}) must exceed low ({self.low})")
         return self
+
+
+class Uniform(_Bounded):
+    """``{dist: uniform, low, high}``: flat prior on [low, high]."""
+    dist: Literal["uniform"]
+    low: YamlFloat = Field(description="lower bound")
+    high: YamlFloat = Field(description="upper bound, above 'low'")
 
     def make(self):
         """The numpyro distribution."""
         return dist.Uniform(self.low, self.high)
 
 
-class LogUniform(StrictModel):
+class LogUniform(_Bounded):
     """``{dist: loguniform, low, high}``: flat in ln x on [low, high], 0 < low < high."""
     dist: Literal["loguniform"]
     low: YamlFloat = Field(gt=0, description="lower bound, > 0 for a log-uniform prior")
     high: YamlFloat = Field(gt=0, description="upper bound, above 'low'")
-
-    @model_validator(mode="after")
-    def _ok(self):
-        if not self.high > self.low:
-            raise ValueError(f"prior has no support: high ({self.high}) must exceed low ({self.low})")
-        return self
 
     def make(self):
         """The numpyro distribution."""

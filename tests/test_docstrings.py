@@ -15,18 +15,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bkfit"
 # never add one.
 ALLOWLIST = frozenset({
     "cli/_errors.py:Group.invoke",
-    "inference/results.py:safe_name",
-    "inference/results.py:unsafe_name",
-    "inference/results.py:versions",
-    "inference/results.py:sha256",
-    "inference/results.py:model_var_names",
-    "inference/results.py:summarize",
-    "inference/results.py:diagnostics",
-    "inference/results.py:warnings_for",
-    "inference/results.py:interval",
-    "inference/results.py:best_point",
-    "inference/results.py:write_report",
-    "inference/results.py:write_all",
 })
 
 

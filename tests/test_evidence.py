@@ -1,4 +1,4 @@
-"""Evidence estimators (bkfit/inference/evidence.py) against analytic marginal likelihoods,
+"""Evidence estimators (bkfit/inference/evidence/) against analytic marginal likelihoods,
 the prior transforms against scipy's distributions, and `bkfit evidence` / `bkfit compare` on a
 tiny real run against a direct quadrature of its 1-D evidence integral.
 

@@ -263,3 +263,41 @@ def test_interpolated_upper_limit_matches_loglog_interpolation(tmp_path, unit, f
         assert _ll(t, -lv, m) == 0.0
     for m in (0.5 * CURVE_M[0], 0.999 * CURVE_M[0], 1.001 * CURVE_M[-1], 40.0):
         assert _ll(t, 5 * CURVE_L[0] * factor, m) == 0.0
+
+
+@pytest.mark.parametrize("entry,field,term_kw", [
+    ({"type": "gaussian", "value": 1.0}, "error", "error"),
+    ({"type": "gaussian", "value": 1.0, "error": 1.0}, "relative_theory_error",
+     "relative_error"),
+    ({"type": "asymmetric_gaussian", "value": 1.0, "error_down": 1.0}, "error_up", "error_up"),
+    ({"type": "asymmetric_gaussian", "value": 1.0, "error_up": 1.0}, "error_down",
+     "error_down"),
+    ({"type": "upper_limit", "cl": 0.9}, "limit", "limit"),
+    ({"type": "upper_limit", "limit": 1.0}, "cl", "cl"),
+])
+def test_term_constraints_are_declared_once(entry, field, term_kw):
+    """The likelihood-file schema and the term constructor accept exactly the same values of
+    each constrained field (both read Term.arg_constraints), at and around the bounds."""
+    from pydantic import ValidationError
+    from bkfit.likelihood import loader, terms
+    schema = loader.SIMPLE[entry["type"]]
+    cls = {"gaussian": terms.GaussianTerm, "asymmetric_gaussian": terms.AsymmetricGaussianTerm,
+           "upper_limit": terms.UpperLimitTerm}[entry["type"]]
+    base = {k: v for k, v in entry.items() if k != "type"}
+    kw = {"error": "error", "error_up": "error_up", "error_down": "error_down",
+          "limit": "limit", "cl": "cl", "value": "value"}
+    for v in (-1.0, -1e-300, 0.0, 1e-300, 0.5, 1.0 - 1e-16, 1.0, 2.0, float("inf")):
+        try:
+            schema.model_validate(dict(entry, name="t", reference=REF, observable="o",
+                                       **{field: v}))
+            by_schema = True
+        except ValidationError:
+            by_schema = False
+        args = {kw[k]: x for k, x in base.items()}
+        try:
+            cls(name="t", observable="o", **dict(args, **{term_kw: v}))
+            by_term = True
+        except ValueError as e:
+            assert f"'t': {term_kw} must be" in str(e)
+            by_term = False
+        assert by_schema == by_term, (field, v)

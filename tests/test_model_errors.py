@@ -3,6 +3,7 @@ parameters are masses, and the prior checks ask the model instead of guessing fr
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,28 @@ def test_priors_module_names_no_model():
     text = (ROOT / "bkfit" / "priors.py").read_text(encoding="utf-8")
     for name in MODELS:
         assert f'"{name}"' not in text and f"'{name}'" not in text, name
+
+
+def test_report_masses_are_data_and_formatted_by_the_report():
+    """Models name the masses whose region the report shows (data, no text lines); the
+    report's formatting (bkfit.inference.report.mass_region_lines) gives the HDIs of a normal
+    sample close to the analytic mu +- sigma and mu +- 1.96 sigma."""
+    import arviz as az
+    import numpy as np
+    from bkfit.inference.report import mass_region_lines
+    assert make_model("dm_scalar", {"operator": "S"}).report_masses() == {
+        "m_phi": "dm_scalar (S)"}
+    assert make_model("two_body", {}).report_masses() == {"m_X": "two-body X (scalar)"}
+    for name in MODELS:
+        m = make_model(name, {"couplings": ["lam_33"]} if name.startswith("lq_") else
+                       {"dm_scalar": {"operator": "S"}, "dm_fermion": {"operator": "SS"},
+                        "dm_vector": {"operator": "V2"}, "left": {"free": ["CL_bsnutaunutau"]},
+                        "vlq_scalar_dm": {"couplings": ["yq_s"]}}.get(name, {}))
+        assert not hasattr(m, "report_lines"), name
+        assert set(m.report_masses()) <= set(m.mass_parameters()), name
+    x = np.random.default_rng(1).normal(1.0, 0.1, size=(4, 20000))
+    lines = mass_region_lines(az.from_dict(posterior={"m_phi": x}), "m_phi", "phi")
+    nums = [float(a) for pair in re.findall(r"\[([-0-9.e]+), ([-0-9.e]+)\]", lines[2])
+            for a in pair]
+    assert nums == pytest.approx([0.9, 1.1, 0.804, 1.196], abs=0.006)
+    assert mass_region_lines(az.from_dict(posterior={"m_phi": x}), "m_X", "X") == []

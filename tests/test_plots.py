@@ -210,13 +210,14 @@ def test_spectra_styles_per_mass(tmp_path):
 
 
 def test_report_gives_per_mode_intervals_for_a_multimodal_parameter(tmp_path):
-    from bkfit.inference.results import diagnostics, write_report
+    from bkfit.inference.report import write_report
+    from bkfit.inference.results import diagnostics
     idata, asm = _synthetic_run()
     rng = np.random.default_rng(6)
     idata.add_groups(sample_stats={"lp": rng.normal(size=(2, 1000)),
                                    "diverging": np.zeros((2, 1000), bool)})
     asm.cfg.run.description, asm.cfg.run.seed, asm.cfg.path = "", 0, "synthetic.toml"
-    asm.model = SimpleNamespace(name="toy", description="toy model")
+    asm.model = SimpleNamespace(name="toy", description="toy model", report_masses=dict)
     asm.terms, asm.blocks = [], []
     asm.prior_text = {p: "uniform" for p in asm.priors}
     write_report(idata, asm, diagnostics(idata), [], {}, tmp_path / "report.md")

@@ -1,4 +1,4 @@
-"""Thermal relic solver (bkfit/physics/relic.py) and the interpolated_upper_limit term.
+"""Thermal relic solver (bkfit/physics/relic/) and the interpolated_upper_limit term.
 
 References used (all independent of the code under test):
 * scipy.special.kve / scipy.integrate.quad / scipy.integrate.solve_ivp (Radau) for Bessel
@@ -139,17 +139,23 @@ def test_threshold_gradients_vs_finite_differences():
     assert np.isfinite(float(jax.grad(lambda z: R.eta(20.0, z))(0.0)))
 
 
-@pytest.mark.xfail(strict=True, reason="bkfit.physics.relic.eta: at z = 0 exactly the guard "
-                   "jnp.where(z > 0, sqrt(z), 0) cuts the chain rule through m_f/m = sqrt(z), so "
-                   "d eta/dz comes out 0 instead of -0.8036 (right for any z > 0; harmless inside "
-                   "sigma_v_threshold, where dz/dm and dz/dm_f vanish at m_f = 0)")
 def test_eta_gradient_at_massless_final_state():
     """d eta/dz at z = 0 (x = 20) against a second-order one-sided difference of the scipy
-    reference: -0.80358 (1e-6)."""
+    reference: -0.80358 (1e-6); and at x = 3 and 200 and just above z = 0 (1e-6) against
+    central differences of bkfit's eta, which is continuous there."""
     h = 1e-4
     ref = (-3 * _eta_reference(20.0, 0.0) + 4 * _eta_reference(20.0, h)
            - _eta_reference(20.0, 2 * h)) / (2 * h)
+    assert ref == pytest.approx(-0.80358, rel=1e-4)
     assert float(jax.grad(lambda z: R.eta(20.0, z))(0.0)) == pytest.approx(ref, rel=1e-6)
+    for x in (3.0, 200.0):
+        g0 = float(jax.grad(lambda z: R.eta(x, z))(0.0))
+        fd = (-3 * float(R.eta(x, 0.0)) + 4 * float(R.eta(x, h)) - float(R.eta(x, 2 * h))) / (2 * h)
+        assert g0 == pytest.approx(fd, rel=1e-6), x
+    z1, d = 1e-6, 1e-8
+    g1 = float(jax.grad(lambda z: R.eta(20.0, z))(z1))
+    fd1 = (float(R.eta(20.0, z1 + d)) - float(R.eta(20.0, z1 - d))) / (2 * d)
+    assert g1 == pytest.approx(fd1, rel=1e-5)
 
 
 # ----------------------------------------------------------------------------- Boltzmann solver

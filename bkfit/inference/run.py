@@ -67,7 +67,8 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
     results untouched); RunInterrupted on Ctrl-C (rerun with ``resume=True``)."""
     # looked up here, not at import: tests replace bkfit.inference.nuts.run_nuts
     from .nuts import SamplerSettings, finalize_dir, run_nuts
-    from .results import to_inference_data, write_all
+    from .report import write_all
+    from .results import to_inference_data
 
     echo = echo or _stderr
     check_overrides(overrides)

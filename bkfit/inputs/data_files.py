@@ -9,6 +9,7 @@ import copy
 import functools
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -45,3 +46,28 @@ def read_values(name: str) -> dict:
     """A data file of sections of ``{name: {value: ..., reference: ...}}`` entries as
     ``{section: {name: value}}`` (higgs.yaml, vlq.yaml, vlq_constraints.yaml)."""
     return copy.deepcopy(_values(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _csv_columns(name: str) -> tuple:
+    header, rows = None, []
+    with open(path(name)) as fh:
+        for line in fh:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if header is None:
+                header = [c.strip() for c in line.split(",")]
+                continue
+            rows.append([float(c) for c in line.split(",")])
+    tab = np.asarray(rows)
+    if tab.ndim != 2 or header is None or tab.shape[1] != len(header):
+        raise ValueError(f"{path(name)}: every row needs one number per header column")
+    return tuple(header), tab
+
+
+def read_csv(name: str) -> dict:
+    """A numeric CSV data file (``#`` comment lines, one header line, then rows of numbers)
+    as ``{column name: numpy array}`` (copies of the cached parse)."""
+    header, tab = _csv_columns(name)
+    return {h: tab[:, i].copy() for i, h in enumerate(header)}

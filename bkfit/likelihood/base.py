@@ -17,10 +17,50 @@ pieces, one per measurement or bin, summing to ``log_likelihood``; one piece by 
 ``point_labels`` (a name per piece), ``observed`` (the measured central values, or None for
 a term without one, e.g. a limit) and ``replicate`` (a draw of replicated data of the shape
 of ``observed``, for posterior-predictive checks).
+
+Constraints on a term's numeric fields are declared once, in the class attribute
+``arg_constraints`` (field -> ``annotated_types.Interval``, as numpyro's distributions declare
+theirs): the constructor checks them with :meth:`Term.check_args`, and the likelihood-file
+schemas (bkfit.likelihood.loader) put the same objects into their pydantic fields, so a file
+gets pydantic's field-level message from the same declaration.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+from annotated_types import Interval
+from pydantic import Field
+
+from ..errors import StrictModel
+
+
+def interval_text(c: Interval) -> str:
+    """``c`` as text: ``> 0``, ``>= 0``, ``in (0, 1)``, ``in [0, 1)`` ..."""
+    lo = (f"({c.gt}" if c.gt is not None else f"[{c.ge}" if c.ge is not None else None)
+    hi = (f"{c.lt})" if c.lt is not None else f"{c.le}]" if c.le is not None else None)
+    if lo and hi:
+        return f"in {lo}, {hi}"
+    if lo:
+        return (f"> {c.gt}" if c.gt is not None else f">= {c.ge}")
+    return (f"< {c.lt}" if c.lt is not None else f"<= {c.le}") if hi else "any number"
+
+
+def satisfies(c: Interval, v) -> bool:
+    """Whether ``v`` is a finite real number (not a bool or a string) inside ``c``."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+        return False
+    return ((c.gt is None or v > c.gt) and (c.ge is None or v >= c.ge)
+            and (c.lt is None or v < c.lt) and (c.le is None or v <= c.le))
+
+
+class RefModel(StrictModel):
+    """Schema of an entry's ``reference`` field."""
+    citation: str = Field(min_length=3, description="arXiv id or DOI")
+    where: str = ""
+    notes: str = ""
 
 
 @dataclass
@@ -40,6 +80,20 @@ class Term:
     source_file: str = ""
     notes: str = ""
     options: dict = field(default_factory=dict)
+    # field -> annotated_types.Interval (see the module docstring); checked by check_args
+    arg_constraints: ClassVar[dict] = {}
+
+    def __post_init__(self):
+        self.check_args()
+
+    def check_args(self) -> None:
+        """ValueError naming the term and the field if a field of ``arg_constraints`` is not a
+        finite number inside its interval (called by the constructors of the term types)."""
+        for k, c in self.arg_constraints.items():
+            v = getattr(self, k)
+            if not satisfies(c, v):
+                raise ValueError(f"likelihood term '{self.name}': {k} must be a finite number "
+                                 f"{interval_text(c)}, got {v!r}")
 
     def requests(self) -> list[tuple[str, dict]]:
         """The ``(observable name, arguments)`` pairs whose predictions ``log_likelihood`` receives,

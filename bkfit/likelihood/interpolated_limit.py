@@ -36,23 +36,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, ClassVar, Literal, Optional
 
 import jax.numpy as jnp
 import numpy as np
+from annotated_types import Interval
+from pydantic import Field, ValidationError
 from scipy.special import erfinv
 
-from .base import Reference, Term
+from ..errors import StrictModel, YamlFloat, pydantic_errors
+from .base import RefModel, Reference, Term
 
-ENTRY_KEYS = {"name", "type", "observable", "args", "mass_observable", "mass_args", "file",
-              "mass_column", "limit_column", "limit_unit", "observable_unit", "cl",
-              "digitisation_uncertainty", "reference", "notes"}
-REQUIRED = ("name", "observable", "mass_observable", "file", "cl", "limit_unit",
-            "observable_unit", "reference")
+CONSTRAINTS = {"cl": Interval(gt=0, lt=1), "digitisation_uncertainty": Interval(ge=0)}
+
+
+class LimitEntry(StrictModel):
+    """Schema of a ``type: interpolated_upper_limit`` entry (fields as in the module
+    docstring; the bounds of ``cl`` and ``digitisation_uncertainty`` are the term's own
+    ``arg_constraints``)."""
+    name: str
+    type: Literal["interpolated_upper_limit"] = "interpolated_upper_limit"
+    observable: str = Field(description="the constrained observable")
+    args: dict = Field(default_factory=dict)
+    mass_observable: str = Field(description="observable giving the mass [GeV]")
+    mass_args: dict = Field(default_factory=dict)
+    file: str = Field(description="CSV limit curve, relative to the likelihood file")
+    mass_column: Optional[str] = None
+    limit_column: Optional[str] = None
+    limit_unit: str = Field(description="cm2 | pb | GeV-2")
+    observable_unit: str = Field(description="cm2 | pb | GeV-2")
+    cl: Annotated[YamlFloat, CONSTRAINTS["cl"]] = Field(
+        description="confidence level of the curve, 0 < cl < 1, e.g. 0.90")
+    digitisation_uncertainty: Annotated[YamlFloat, CONSTRAINTS["digitisation_uncertainty"]] = \
+        Field(default=0.0, description="relative uncertainty of the digitised curve, >= 0")
+    reference: RefModel
+    notes: str = ""
 
 
 def unit_factors() -> dict:
     """Cross-section units -> factor to cm^2 (GeV^-2 via hbar c from cosmology.yaml)."""
-    from ..physics.relic import cosmology
+    from ..inputs.cosmology import cosmology
     hbarc = cosmology()["hbar_c"]            # GeV cm
     return {"cm2": 1.0, "pb": 1e-36, "GeV-2": hbarc ** 2}
 
@@ -114,6 +137,7 @@ class InterpolatedUpperLimitTerm(Term):
     cl: float = 0.9
     digitisation_uncertainty: float = 0.0
     file: str = ""
+    arg_constraints: ClassVar[dict] = CONSTRAINTS
 
     def __post_init__(self):
         self.masses = np.asarray(self.masses, float)
@@ -126,13 +150,9 @@ class InterpolatedUpperLimitTerm(Term):
                              "strictly increasing")
         if np.any(self.limits <= 0) or not np.all(np.isfinite(self.limits)):
             raise ValueError(f"likelihood term '{self.name}': limits must be finite and > 0")
-        if not 0 < self.cl < 1:
-            raise ValueError(f"likelihood term '{self.name}': cl must lie in (0, 1), got "
-                             f"{self.cl}")
-        if not (np.isfinite(self.digitisation_uncertainty)
-                and self.digitisation_uncertainty >= 0):
-            raise ValueError(f"likelihood term '{self.name}': digitisation_uncertainty must be "
-                             f">= 0, got {self.digitisation_uncertainty}")
+        self.check_args()
+        self.cl = float(self.cl)
+        self.digitisation_uncertainty = float(self.digitisation_uncertainty)
         self._lnm = jnp.asarray(np.log(self.masses))
         self._lnl = jnp.asarray(np.log(self.limits))
         self._zfac = float(np.sqrt(2.0) * erfinv(self.cl)
@@ -143,45 +163,28 @@ class InterpolatedUpperLimitTerm(Term):
     def from_entry(cls, entry: dict, base_dir: Path):
         """Build the term from a likelihood-file entry (curve file paths relative to ``base_dir``);
         ValueError for unknown or missing fields."""
-        unknown = set(entry) - ENTRY_KEYS
-        if unknown:
-            raise ValueError(f"unknown field(s) {sorted(unknown)}; allowed: "
-                             f"{', '.join(sorted(ENTRY_KEYS))}")
-        missing = [k for k in REQUIRED if k not in entry]
-        if missing:
-            raise ValueError(f"missing field(s) {missing}")
+        try:
+            e = LimitEntry.model_validate(entry)
+        except ValidationError as exc:
+            err = pydantic_errors(exc, "", model=LimitEntry)
+            one = not err.message.startswith("field '")     # several errors name their fields
+            raise ValueError(f"field '{err.field}': {err.message}" if one else err.message) \
+                from None
         units = unit_factors()
         for k in ("limit_unit", "observable_unit"):
-            if entry[k] not in units:
-                raise ValueError(f"{k} = {entry[k]!r}; allowed: {', '.join(units)}")
-        cl = entry["cl"]
-        if not isinstance(cl, (int, float)) or isinstance(cl, bool) or not 0 < cl < 1:
-            raise ValueError(f"cl = {cl!r}: must be a number in (0, 1), e.g. 0.90")
-        d = entry.get("digitisation_uncertainty", 0.0)
-        if not isinstance(d, (int, float)) or isinstance(d, bool) or not (np.isfinite(d)
-                                                                          and d >= 0):
-            raise ValueError(f"digitisation_uncertainty = {d!r}: must be a number >= 0 "
-                             "(a fraction, e.g. 0.2)")
-        for k in ("args", "mass_args"):
-            if k in entry and not isinstance(entry[k], dict):
-                raise ValueError(f"'{k}' must be a mapping")
-        path = Path(base_dir) / str(entry["file"])
+            if getattr(e, k) not in units:
+                raise ValueError(f"{k} = {getattr(e, k)!r}; allowed: {', '.join(units)}")
+        path = Path(base_dir) / e.file
         if not path.is_file():
             raise FileNotFoundError(f"limit curve file not found: {path}")
-        m, lim = read_curve(path, entry.get("mass_column"), entry.get("limit_column"))
-        lim = lim * units[entry["limit_unit"]] / units[entry["observable_unit"]]
-        ref = entry["reference"]
-        if not isinstance(ref, dict) or "citation" not in ref:
-            raise ValueError("reference must be a mapping with a 'citation'")
-        return cls(name=str(entry["name"]),
-                   reference=Reference(str(ref["citation"]), str(ref.get("where", "")),
-                                       str(ref.get("notes", ""))),
-                   notes=str(entry.get("notes", "")),
-                   observable=str(entry["observable"]), args=dict(entry.get("args", {})),
-                   mass_observable=str(entry["mass_observable"]),
-                   mass_args=dict(entry.get("mass_args", {})),
-                   masses=m, limits=lim, cl=float(cl), digitisation_uncertainty=float(d),
-                   file=str(path))
+        m, lim = read_curve(path, e.mass_column, e.limit_column)
+        lim = lim * units[e.limit_unit] / units[e.observable_unit]
+        return cls(name=e.name, reference=Reference(e.reference.citation, e.reference.where,
+                                                    e.reference.notes),
+                   notes=e.notes, observable=e.observable, args=dict(e.args),
+                   mass_observable=e.mass_observable, mass_args=dict(e.mass_args),
+                   masses=m, limits=lim, cl=e.cl,
+                   digitisation_uncertainty=e.digitisation_uncertainty, file=str(path))
 
     def requests(self):
         """The limited observable and the mass observable, in that order."""

@@ -18,16 +18,16 @@ from __future__ import annotations
 import importlib
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal, Optional
 
 import numpy as np
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from .. import observables as obsreg
 from ..errors import InputError, StrictModel, YamlFloat, check_finite_tree, did_you_mean, \
     pydantic_errors, refuse_unknown_keys
-from .base import Reference
+from .base import RefModel, Reference
 from .terms import AsymmetricGaussianTerm, GaussianTerm, MultivariateGaussianTerm, UpperLimitTerm
 
 # types implemented in other modules: type -> "module:Class" with a from_entry(entry, base_dir)
@@ -37,11 +37,10 @@ EXTERNAL_TYPES = {
 }
 
 
-class RefModel(StrictModel):
-    """Schema of an entry's ``reference`` field."""
-    citation: str = Field(min_length=3, description="arXiv id or DOI")
-    where: str = ""
-    notes: str = ""
+# the bounds of numeric fields are the term types' own declarations (Term.arg_constraints)
+_GAUSS = GaussianTerm.arg_constraints
+_ASYM = AsymmetricGaussianTerm.arg_constraints
+_LIMIT = UpperLimitTerm.arg_constraints
 
 
 class ObsRef(StrictModel):
@@ -63,12 +62,12 @@ class GaussianEntry(_Base):
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
     value: YamlFloat = Field(description="measured central value")
-    error: Optional[YamlFloat] = Field(default=None, gt=0,
-                                       description="uncertainty, > 0")
-    errors: Optional[list[Annotated[YamlFloat, Field(gt=0)]]] = Field(
+    error: Optional[Annotated[YamlFloat, _GAUSS["error"]]] = Field(
+        default=None, description="uncertainty, > 0")
+    errors: Optional[list[Annotated[YamlFloat, _GAUSS["error"]]]] = Field(
         default=None, description="uncertainties added in quadrature, each > 0")
-    relative_theory_error: YamlFloat = Field(
-        default=0.0, ge=0, lt=1,
+    relative_theory_error: Annotated[YamlFloat, _GAUSS["relative_error"]] = Field(
+        default=0.0,
         description="theory uncertainty as a fraction of the *prediction* (0 <= r < 1), "
                     "added in quadrature; the density stays normalised")
 
@@ -92,9 +91,10 @@ class AsymGaussianEntry(_Base):
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
     value: YamlFloat = Field(description="measured central value")
-    error_up: YamlFloat = Field(gt=0, description="upward uncertainty, > 0")
-    error_down: YamlFloat = Field(gt=0, description="downward uncertainty, > 0 (a positive "
-                                                    "number, not a signed one)")
+    error_up: Annotated[YamlFloat, _ASYM["error_up"]] = Field(
+        description="upward uncertainty, > 0")
+    error_down: Annotated[YamlFloat, _ASYM["error_down"]] = Field(
+        description="downward uncertainty, > 0 (a positive number, not a signed one)")
 
 
 class UpperLimitEntry(_Base):
@@ -102,9 +102,9 @@ class UpperLimitEntry(_Base):
     type: Literal["upper_limit"]
     observable: str = Field(description="observable name (`bkfit list observables`)")
     args: dict[str, YamlFloat] = Field(default_factory=dict)
-    limit: YamlFloat = Field(gt=0, description="the upper limit, > 0")
-    cl: YamlFloat = Field(gt=0, lt=1, description="confidence level of the limit, "
-                                                  "0 < cl < 1, e.g. 0.90")
+    limit: Annotated[YamlFloat, _LIMIT["limit"]] = Field(description="the upper limit, > 0")
+    cl: Annotated[YamlFloat, _LIMIT["cl"]] = Field(
+        description="confidence level of the limit, 0 < cl < 1, e.g. 0.90")
 
 
 class MVGaussianEntry(_Base):

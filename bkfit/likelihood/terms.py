@@ -13,20 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import ClassVar
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+from annotated_types import Interval
 from scipy.special import erfinv
 
 from .base import Term
 
-
-def _positive(term, **vals):
-    """Constructor-level guard (the YAML loader reports these earlier, naming the field)."""
-    for k, v in vals.items():
-        if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"likelihood term '{term}': {k} must be a finite number > 0, "
-                             f"got {v}")
+POSITIVE = Interval(gt=0)
 
 
 @dataclass
@@ -42,9 +39,8 @@ class GaussianTerm(Term):
     # ln L stays bounded by -1/(2 r^2) - ln(r x/error) for x -> infinity (a prediction many
     # times off is penalised, but without the 1e15-sized cliffs of a fixed error)
     relative_error: float = 0.0
-
-    def __post_init__(self):
-        _positive(self.name, error=self.error)
+    arg_constraints: ClassVar[dict] = {"error": POSITIVE,
+                                       "relative_error": Interval(ge=0, lt=1)}
 
     def requests(self):
         """The one observable the term constrains."""
@@ -79,9 +75,7 @@ class AsymmetricGaussianTerm(Term):
     value: float = 0.0
     error_up: float = 1.0
     error_down: float = 1.0
-
-    def __post_init__(self):
-        _positive(self.name, error_up=self.error_up, error_down=self.error_down)
+    arg_constraints: ClassVar[dict] = {"error_up": POSITIVE, "error_down": POSITIVE}
 
     def requests(self):
         """The one observable the term constrains."""
@@ -115,12 +109,7 @@ class UpperLimitTerm(Term):
     args: dict = field(default_factory=dict)
     limit: float = 1.0
     cl: float = 0.9
-
-    def __post_init__(self):
-        _positive(self.name, limit=self.limit)
-        if not 0 < self.cl < 1:
-            raise ValueError(f"likelihood term '{self.name}': cl must lie in (0, 1), "
-                             f"got {self.cl}")
+    arg_constraints: ClassVar[dict] = {"limit": POSITIVE, "cl": Interval(gt=0, lt=1)}
 
     @property
     def sigma(self) -> float:

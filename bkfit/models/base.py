@@ -41,6 +41,11 @@ class Model:
         limit).  Their priors must allow positive values (see :mod:`bkfit.priors`)."""
         return {}
 
+    def report_masses(self) -> dict[str, str]:
+        """The mass parameters whose preferred region the report shows, each with a label
+        naming the particle (data only: the report formats it, bkfit.inference.results)."""
+        return {}
+
     # observables the report should show for this model (name, args)
     def key_observables(self) -> list[tuple[str, dict]]:
         """The ``(name, args)`` observables the report shows for this model."""

@@ -31,25 +31,6 @@ from .base import Model, ModelError
 _PARAM = ("scale", "coefficient")
 
 
-def mass_region_lines(idata, param: str, label: str) -> list[str]:
-    """Report lines: the posterior's preferred region of a mass parameter (68 % and 95 %
-    highest-density intervals, the mode of a histogram) for report.md."""
-    import arviz as az
-    import numpy as np
-    if param not in idata.posterior:
-        return []
-    x = idata.posterior[param].values.ravel()
-    h68 = az.hdi(x, hdi_prob=0.68, multimodal=True)
-    h95 = az.hdi(x, hdi_prob=0.95, multimodal=True)
-    cnt, edges = np.histogram(x, bins=40)
-    k = int(np.argmax(cnt))
-    fmt = lambda iv: " ∪ ".join(f"[{a:.3g}, {b:.3g}]" for a, b in np.atleast_2d(iv))  # noqa
-    return ["## Preferred mass region", "",
-            f"- {label} (`{param}`, GeV): mode ≈ {0.5 * (edges[k] + edges[k + 1]):.3g}; "
-            f"68 % HDI {fmt(h68)}; 95 % HDI {fmt(h95)}",
-            f"- posterior mean {x.mean():.3g} ± {x.std():.3g} GeV", ""]
-
-
 def _choice(model: str, options: dict, key: str, allowed, default=None):
     val = options.get(key, default)
     if val is None:
@@ -110,8 +91,9 @@ class _DMPair(Model):
         out.update(self.flags())
         return out
 
-    def report_lines(self, idata):
-        return mass_region_lines(idata, self.mass_param, f"{self.name} ({self.operator})")
+    def report_masses(self):
+        """``{mass parameter: '<model> (<operator>)'}``."""
+        return {self.mass_param: f"{self.name} ({self.operator})"}
 
     def key_observables(self):
         tag = self.tag
@@ -227,9 +209,9 @@ class TwoBody(Model):
         """``m_X`` (GeV): one particle in B -> K(*) X."""
         return {"m_X": 1}
 
-    def report_lines(self, idata):
-        """Report lines on the preferred region of ``m_X``."""
-        return mass_region_lines(idata, "m_X", f"two-body X ({self.spin})")
+    def report_masses(self):
+        """``{'m_X': 'two-body X (<spin>)'}``."""
+        return {"m_X": f"two-body X ({self.spin})"}
 
     def key_observables(self):
         """BR(B -> K X) for B+ and B0, and the total BR(B+ -> K+ invisible)."""

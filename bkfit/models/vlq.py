@@ -180,7 +180,6 @@ class VLQScalarDM(Model):
                 ("Omega_h2(phi)", {}), ("sigma_SI_N(phi)", {"Z": 54, "A": 131.293}),
                 ("kappa_g", {})]
 
-    def report_lines(self, idata):
-        """Report lines on the preferred region of ``m_phi``."""
-        from .dark_matter import mass_region_lines
-        return mass_region_lines(idata, "m_phi", "vlq_scalar_dm (phi)")
+    def report_masses(self):
+        """``{'m_phi': 'vlq_scalar_dm (phi)'}``."""
+        return {"m_phi": "vlq_scalar_dm (phi)"}

@@ -126,20 +126,14 @@ def left_coefficients(yq, yd, y1, y2, mQ, mD, inputs, y1_factor=1.0, m_phi=0.0) 
     CSd, CPd, CSu, CPu = left_matrices(yq, yd, y1, mQ, mD, inputs["md"], inputs["mu"],
                                        inputs["V"], inputs["v"], y1_factor)
     out = {}
-    for i, j in DOWN_KEYS:
-        a, b = DOWN.index(i), DOWN.index(j)
-        s, p = CSd[a, b], CPd[a, b]
-        if a == b:
-            s, p = jnp.real(s), jnp.real(p)
-        out[key("S", i, j)] = s
-        out[key("P", i, j)] = p
-    for i, j in UP_KEYS:
-        a, b = UP.index(i), UP.index(j)
-        s, p = CSu[a, b], CPu[a, b]
-        if a == b:
-            s, p = jnp.real(s), jnp.real(p)
-        out[key("S", i, j)] = s
-        out[key("P", i, j)] = p
+    for keys, flavours, CS, CP in ((DOWN_KEYS, DOWN, CSd, CPd), (UP_KEYS, UP, CSu, CPu)):
+        for i, j in keys:
+            a, b = flavours.index(i), flavours.index(j)
+            s, p = CS[a, b], CP[a, b]
+            if a == b:
+                s, p = jnp.real(s), jnp.real(p)
+            out[key("S", i, j)] = s
+            out[key("P", i, j)] = p
     r = y1 * jnp.conj(y2) * inputs["v"] ** 2 / (mQ * mD)
     out["rG_hgg"] = jnp.real(r)
     out["rGt_hgg"] = jnp.imag(r)
