@@ -174,6 +174,7 @@ PHYSICS_MODULES = (
     "bkfit.physics.bclnu",
     "bkfit.physics.mixing",
     "bkfit.physics.higgs",
+    "bkfit.physics.leptoquark_lhc",
 )
 
 

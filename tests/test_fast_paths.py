@@ -253,7 +253,7 @@ def test_observable_fast_paths_equal_direct(name, coeffs, par):
         assert float(gf_f[i]) == pytest.approx(float(fd), rel=1e-6, abs=1e-8 * gnorm)
 
 
-@pytest.mark.parametrize("run", ["lq_S1", "lq_V_half"])
+@pytest.mark.parametrize("run", ["lq_S1", "lq_V_half", "lq_V1_mfree"])
 def test_leptoquark_run_predictions_fast_equal_direct(run, repo_root):
     """Every prediction of a shipped leptoquark run (B -> K(*) nu nu incl. the Belle II bins,
     lepton-flavour-violating and tau-pair modes, R(D(*)), Delta M_s) at a random point of the

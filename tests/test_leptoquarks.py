@@ -31,6 +31,15 @@ def cval(c, k):
     return complex(c.get(k, 0.0))
 
 
+def tree_coeffs(model, theta):
+    """The model's tree-level coefficients at mu = M (no running; the seed's statements are
+    tree-level statements), non-zero ones only."""
+    lam, lamR = model._matrices(theta)
+    M = model.mass_fixed if model.mass_fixed is not None else theta["M_TeV"]
+    full = model.tree_matching(lam, lamR, M)
+    return {k: v for k, v in full.items() if abs(complex(v)) > 0}
+
+
 # ----------------------------------------------------------------- Fierz identities
 def _gammas():
     s = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
@@ -118,7 +127,7 @@ def test_Stilde_Vhalf_right_handed_relations(name, par):
     ratio into 1/2.  The SMEFT + wilson route (test_matching_against_wilson) confirms
     C9'/C_R = 1 independently.  We therefore test C_R = C9' = -C10'."""
     m = make_model(name, {"couplings": ALL_LAM, "complex": True})
-    c = m.coefficients(random_theta(m, 2))
+    c = tree_coeffs(m, random_theta(m, 2))
     assert not any(k.startswith(("CL_", "C9_", "C10_", "CVL", "CVLL")) for k in c)
     n = 0
     for a, b in itertools.product(FL, FL):
@@ -132,18 +141,20 @@ def test_Stilde_Vhalf_right_handed_relations(name, par):
 @pytest.mark.parametrize("name", ["lq_Stilde_half", "lq_V_half"])
 def test_Stilde_Vhalf_offdiagonal_only_gives_RK_equal_RKstar(name, par):
     """Seed: 'S~1/2, V1/2 with only off-diagonal terms also: R_K = R_K*' -- and not with a
-    flavour-diagonal C_R (which interferes with the SM differently in K and K*).  In both
+    flavour-diagonal C_R (which interferes with the SM differently in K and K*).  A tree-level
+    statement (tree_matching): the running adds lepton-diagonal coefficients from lam_22^2,
+    lam_33^2 at the 1e-4 level.  In both
     cases R_K and R_K* also against flavio's BR ratios (1e-5, measured <= 3e-7)."""
     # lam_{s mu} and lam_{b tau}: only the (mu tau) / (tau mu) lepton pair
     m = make_model(name, {"couplings": ["lam_22", "lam_33"], "fixed": {"M_TeV": 2.0}})
-    c = m.coefficients({"lam_22": 0.4, "lam_33": 0.5})
+    c = tree_coeffs(m, {"lam_22": 0.4, "lam_33": 0.5})
     assert all(("mu" in k and "tau" in k) or k.endswith("bsbs") for k in c)
     rk, rks = (float(predict(o, c, par)) for o in ("Rnunu(B+->K)", "Rnunu(B0->K*)"))
     assert rk > 1.1 and rks == pytest.approx(rk, rel=1e-9)
     ref = _flavio_ratios(c)
     assert (rk, rks) == pytest.approx((ref["BR(B+->Knunu)"], ref["BR(B0->K*nunu)"]), rel=1e-5)
     m = make_model(name, {"couplings": ["lam_23", "lam_33"], "fixed": {"M_TeV": 2.0}})
-    c = m.coefficients({"lam_23": 0.4, "lam_33": 0.5})
+    c = tree_coeffs(m, {"lam_23": 0.4, "lam_33": 0.5})
     rk, rks = (float(predict(o, c, par)) for o in ("Rnunu(B+->K)", "Rnunu(B0->K*)"))
     assert abs(rks / rk - 1) > 0.05
     ref = _flavio_ratios(c)
@@ -156,7 +167,7 @@ def test_S1_V1_C9_equals_minus_C10_and_CL_relation(name, ratio, rmax, par):
     index order), and with C9^mumu ~ -1 (b -> s mu mu global fits) R_K = R_K* <~ 1.1 (S1)
     and <~ 1.5 (V1); that R_K against flavio's BR ratio (1e-5)."""
     m = make_model(name, {"couplings": ALL_LAM, "complex": True})
-    c = m.coefficients(random_theta(m, 4))
+    c = tree_coeffs(m, random_theta(m, 4))
     for a, b in itertools.product(FL, FL):
         cl = cval(c, f"CL_bsnu{a}nu{b}")
         assert abs(cl) > 0
@@ -164,9 +175,9 @@ def test_S1_V1_C9_equals_minus_C10_and_CL_relation(name, ratio, rmax, par):
         assert cval(c, f"C10_bs{a}{b}") == pytest.approx(-ratio * cl, rel=1e-12)
     # C9^mumu = -1 from muon couplings lam_22, lam_32 only
     m = make_model(name, {"couplings": ["lam_32"], "fixed": {"lam_22": 0.1, "M_TeV": 2.0}})
-    c1 = complex(m.coefficients({"lam_32": 1.0})["C9_bsmumu"])
+    c1 = complex(tree_coeffs(m, {"lam_32": 1.0})["C9_bsmumu"])
     lam32 = -1.0 / c1.real                 # C9 is linear in lam_32 (lam_22 fixed real)
-    c = m.coefficients({"lam_32": lam32})
+    c = tree_coeffs(m, {"lam_32": lam32})
     assert complex(c["C9_bsmumu"]).real == pytest.approx(-1.0)
     rk = float(predict("Rnunu(B+->K)", c, par))
     assert 1.0 < rk < rmax
@@ -187,7 +198,7 @@ def test_S0_rD_formula_of_the_seed(par):
                              "fixed": {"M_TeV": 1.5}})
     for th in ({"lam_23": 1.0, "lam_31": 0.3, "lam_32": -0.6, "lam_33": -0.3},
                {"lam_23": -0.8, "lam_31": 0.0, "lam_32": 0.9, "lam_33": 0.0}):
-        c = m.coefficients(th)
+        c = tree_coeffs(m, th)
         rd = sum(abs((1.0 if f == "tau" else 0.0) + cval(c, f"CVL_bctaunu{f}")) ** 2 for f in FL)
         # C_L^{tau j}: operator (nu_tau-bar ... nu_j) = WCxf name CL_bsnu{j}nutau
         cl = {f: cval(c, f"CL_bsnu{f}nutau") for f in FL}
@@ -336,7 +347,8 @@ def test_normalisation_constants_against_flavio_database():
 @pytest.mark.parametrize("lep", [1, 2])
 @pytest.mark.parametrize("name", ["lq_S0", "lq_S1", "lq_V1", "lq_Stilde_half", "lq_V_half"])
 def test_matching_against_wilson(name, lep, smeft_scale, tol, tol_nunu):
-    """Direct LEFT matching of the model vs SMEFT coefficients (Dorsner et al. tables)
+    """The model's direct tree-level LEFT matching (``tree_matching``, no running) vs SMEFT
+    coefficients (Dorsner et al. tables)
     matched and run to 4.8 GeV by ``wilson`` (Wilson.match_run(4.8, 'WET', 'flavio')), in
     ABSOLUTE normalisation: bkfit's dimensionless coefficients against wilson's dimensionless
     flavio-basis coefficients.
@@ -352,7 +364,7 @@ def test_matching_against_wilson(name, lep, smeft_scale, tol, tol_nunu):
       SMEFT -> WET matching, flavio-basis conversion and QED running below m_W):
       b -> s nu nu (C_L, C_R: no QED running) within 1e-9 of the largest coefficient
       (measured 6e-16, i.e. the normalisation ratio above is exact); the other classes
-      within 3 % (measured: C9/C10 1.3 %, C_VL 0.9 %, C_SL/C_T 1.7 %, QED running that the
+      within 3 % (measured: C9/C10 1.3 %, C_VL 0.9 %, QED running that the
       model neglects);
     * placed at M = 2 TeV (wilson adds the SMEFT running M -> m_W: top-Yukawa and
       electroweak effects, which the model's tree-level map neglects): within 20 %
@@ -373,8 +385,8 @@ def test_matching_against_wilson(name, lep, smeft_scale, tol, tol_nunu):
     lamR = np.zeros((3, 3), complex)
     if name == "lq_S0":
         lamR[1, lep] = 0.5 * np.exp(0.4j)
-    m = make_model(name, {"couplings": ["lam_22"], "fixed": {"M_TeV": M / 1e3}})
-    ours = m.matching(jnp.asarray(lam), jnp.asarray(lamR), M / 1e3)
+    m = make_model(name, {"couplings": ["lam_22"], "fixed": {"M_TeV": 2.0}})
+    ours = m.tree_matching(jnp.asarray(lam), jnp.asarray(lamR), M / 1e3)
     ours = {k: complex(v) for k, v in ours.items() if abs(complex(v)) > 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -385,8 +397,10 @@ def test_matching_against_wilson(name, lep, smeft_scale, tol, tol_nunu):
     rbs, rbc = wb / fb, wc / fc
     wet = {k: v * (rbc if k.startswith(("CVL_bc", "CSL_bc", "CT_bc")) else rbs)
            for k, v in wet.items()}
+    # scalar/tensor b -> c l nu: tree_matching leaves them at mu = M (unrun, QCD running is
+    # large); they are compared with running in test_running_matching_against_wilson
     classes = {"nunu": ("CL_bsnu", "CR_bsnu"), "ll": ("C9_bs", "C10_bs", "C9p_bs", "C10p_bs"),
-               "cc": ("CVL_bc",), "st": ("CSL_bc", "CT_bc")}
+               "cc": ("CVL_bc",)}
     checked = 0
     top = max(abs(v) for k, v in ours.items() if not k.endswith("bsbs"))
     for cls, prefixes in classes.items():
@@ -401,7 +415,212 @@ def test_matching_against_wilson(name, lep, smeft_scale, tol, tol_nunu):
             assert abs(ours.get(k, 0) - complex(wet.get(k, 0))) < t * scale, \
                 (k, ours.get(k), wet.get(k))
             checked += 1
-    assert checked >= 3
+    assert checked >= 2
+
+
+# ----------------------------------------------------------------- matching with running
+def _smeft_full(name, lam, lamR, M):
+    """All tree-level SMEFT coefficients (Warsaw, down basis, GeV^-2) of the leptoquark for
+    every quark and lepton index (Dorsner et al. arXiv:1603.04993 tree-level table, the
+    seed's fields), written entry by entry: each non-redundant WCxf key once."""
+    from wilson import wcxf
+    keys = {k for sec in wcxf.Basis["SMEFT", "Warsaw"].sectors.values() for k in sec}
+    out = {}
+    M2 = (M * 1e3) ** 2
+    for l, j, i, k in itertools.product(range(3), repeat=4):
+        idx = f"{l+1}{j+1}{i+1}{k+1}"
+        yc = np.conj(lam[i, l]) * lam[k, j]        # y*_{il} y_{kj}  (S1, S3, V2 pattern)
+        xd = lam[i, j] * np.conj(lam[k, l])        # x_{ij} x*_{kl}  (U3, R~2 pattern)
+        vals = {"lq_S0": {"lq1": yc / (4 * M2), "lq3": -yc / (4 * M2)},
+                "lq_S1": {"lq1": 3 * yc / (4 * M2), "lq3": yc / (4 * M2)},
+                "lq_V1": {"lq1": -3 * xd / (2 * M2), "lq3": xd / (2 * M2)},
+                "lq_Stilde_half": {"ld": -xd / (2 * M2)},
+                "lq_V_half": {"ld": yc / M2}}[name]
+        for op, v in vals.items():
+            if f"{op}_{idx}" in keys and v != 0:
+                out[f"{op}_{idx}"] = v
+    if name == "lq_S0":
+        for p, r, k in itertools.product(range(3), repeat=3):
+            v = lamR[k, r] * np.conj(lam[2, p]) / (2 * M2)
+            if v != 0:
+                out[f"lequ1_{p+1}{r+1}3{k+1}"] = v
+                out[f"lequ3_{p+1}{r+1}3{k+1}"] = -v / 4
+    return out
+
+
+def _wilson_wet(smeft, M):
+    """wilson's flavio-basis WET at 4.8 GeV from SMEFT at M (TeV), rescaled to bkfit's
+    normalisations (ratio of wilson's and flavio's N, see the normalisation tests)."""
+    import wilson
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = wilson.Wilson(smeft, scale=M * 1e3, eft="SMEFT", basis="Warsaw")
+        wet = w.match_run(4.8, "WET", "flavio").dict
+    (fb, fc), (wb, wc) = _normalisations_flavio(), _normalisations_wilson()
+    return {k: complex(v) * (wc / fc if k.startswith(("CV", "CS", "CT")) and "_bc" in k
+                             else wb / fb) for k, v in wet.items()}
+
+
+_CLASSES = {"nunu": ("CL_bsnu", "CR_bsnu"), "ll": ("C9_bs", "C10_bs", "C9p_bs", "C10p_bs"),
+            "cc": ("CVL_bc", "CVR_bc"), "st": ("CSL_bc", "CSR_bc", "CT_bc")}
+
+
+def _compare(ours, ref, rel):
+    """Per class of coefficients: every coefficient within ``rel`` of the class's largest
+    (and the ones above 10 % of it within ``rel`` relative); a class that is purely
+    radiative (largest below 1 % of the largest coefficient of all classes, e.g. S0's
+    C9^{tau tau}, 1e-4 of its C_L) is compared at ``rel`` x 1 % of that overall largest.
+    Returns (number checked relative, worst deviation)."""
+    checked, worst = 0, 0.0
+    sets = {c: {k for k in list(ours) + list(ref)
+                if k.startswith(p) and not k.endswith("bsbs")} for c, p in _CLASSES.items()}
+    top = max([max(abs(complex(ours.get(k, 0))), abs(ref.get(k, 0)))
+               for names in sets.values() for k in names] + [0.0])
+    for names in sets.values():
+        if not names:
+            continue
+        scale = max(max(abs(complex(ours.get(k, 0))), abs(ref.get(k, 0))) for k in names)
+        scale = max(scale, 0.01 * top)
+        if scale == 0:
+            continue
+        for k in names:
+            a, b = complex(ours.get(k, 0)), ref.get(k, 0)
+            dev = abs(a - b) / (abs(b) if abs(b) > 0.1 * scale else scale)
+            worst = max(worst, dev)
+            assert dev < rel, (k, a, b, dev)
+            checked += abs(b) > 0.1 * scale
+    return checked, worst
+
+
+def _couplings(name, lep, seed, right=True):
+    """Complex couplings of the quarks d, s, b to lepton ``lep``; S0 with tau also lamR
+    (``right``)."""
+    rng = np.random.default_rng(seed)
+    lam = np.zeros((3, 3), complex)
+    for i in (0, 1, 2):
+        lam[i, lep] = rng.uniform(0.3, 1.0) * np.exp(1j * rng.uniform(-1.0, 1.0))
+    lamR = np.zeros((3, 3), complex)
+    if name == "lq_S0" and lep == 2 and right:
+        lamR[1, lep] = 0.5 * np.exp(0.4j)
+        lamR[2, lep] = 0.3 * np.exp(-0.7j)
+    return lam, lamR
+
+
+LQ_NAMES = ["lq_S0", "lq_S1", "lq_V1", "lq_Stilde_half", "lq_V_half"]
+
+
+@pytest.mark.parametrize("M,lep", [(1.0, 2), (2.0, 2), (5.0, 2), (3.7, 2), (1.0, 1)])
+@pytest.mark.parametrize("name", LQ_NAMES)
+def test_running_matching_against_wilson(name, M, lep):
+    """Acceptance: the model's matching WITH running (SMEFT at mu = M -> WET at 4.8 GeV through
+    the precomputed map of bkfit.physics.leptoquark_running, spline in ln M) against
+    ``wilson`` run directly on the SMEFT coefficients written entry by entry from the
+    Dorsner et al. table (_smeft_full: every quark index, so that the top-Yukawa mixing of
+    lam_3l lam_3j into b -> s is included), in absolute normalisation (bkfit's coefficients
+    against wilson's flavio-basis ones times N_wilson/N_bkfit).
+
+    Every coefficient of each class (b -> s nu nu; b -> s l l; b -> c l nu vector;
+    scalar/tensor) within 1 % (relative for those above 10 % of the class's largest, of the
+    largest otherwise; a purely radiative class at 1e-4 of the model's largest coefficient:
+    S0's C9/C10^{tau tau} differ by 3 % of themselves = 5e-6 of C_L with complex couplings,
+    an effect of the imaginary parts in wilson's running that the map reproduces only to
+    ~2e-5 of the largest coefficient), for every leptoquark at M = 1, 2, 5 TeV and 3.7 TeV (off the grid
+    nodes 2.0, 3.2, 5.0: tests the interpolation), tau couplings to d, s, b (complex), S0 also
+    with right-handed couplings (scalar/tensor), and muon couplings at 1 TeV (the map is
+    built from tau inputs; this checks the lepton-flavour independence).  Not for S0's
+    scalar/tensor sector with MUON couplings: there wilson's result is not linear in the
+    SMEFT coefficients (measured: C_SL^{mu mu} 14 % off the map, mostly in its phase; the
+    unit-input responses of lequ1/lequ3 themselves are identical for mu and tau), most likely
+    through the dim-6 correction to the small muon Yukawa and the lepton rephasing that
+    follows in wilson's matching; the map does not include it (lamR with muons is not used
+    by any shipped run).  The lepton-
+    universal penguin coefficients (C9_bsee, CL_bsnuenue, ... from tau couplings) are
+    compared too."""
+    lam, lamR = _couplings(name, lep, 17 + lep)
+    m = make_model(name, {"couplings": ["lam_22"], "fixed": {"M_TeV": 2.0}})
+    ours = m.matching(jnp.asarray(lam), jnp.asarray(lamR), M)
+    ref = _wilson_wet(_smeft_full(name, lam, lamR, M), M)
+    checked, worst = _compare(ours, ref, 0.01)
+    assert checked >= 2            # e.g. S0 with muons: C_L^{mu mu} and C_VL^{mu mu}
+    # and the running is visible: the tree-level map differs from wilson by more than that
+    tree = m.tree_matching(jnp.asarray(lam), jnp.asarray(lamR), M)
+    with pytest.raises(AssertionError):
+        _compare(tree, ref, 0.01)
+
+
+@pytest.mark.parametrize("name,scale,right", [("lq_V1", 3.0, True), ("lq_S0", 3.0, False),
+                                              ("lq_S0", 0.5, True), ("lq_S1", 0.05, True)])
+def test_running_map_is_linear(name, scale, right):
+    """wilson's running is linear in the coefficients only at leading order in them (the SM
+    parameters' running picks up dim-6 terms); the map is built from unit inputs of 1e-7
+    GeV^-2.  At a grid node (M = 2 TeV: no interpolation), couplings scaled to |lam| up to 3
+    (SMEFT coefficients ~ 1e-6 GeV^-2) and down to 0.05 reproduce wilson within 1e-3 of
+    each class's largest coefficient.  S0's scalar/tensor sector (lamR) is the exception: at
+    |lam| up to 3, |lamR| up to 1.5 it is 1 % off (wilson non-linear there, see above), so it
+    is checked at half the unit couplings."""
+    lam, lamR = _couplings(name, 2, 5, right)
+    lam, lamR = lam * scale, lamR * scale
+    m = make_model(name, {"couplings": ["lam_22"], "fixed": {"M_TeV": 2.0}})
+    ours = m.matching(jnp.asarray(lam), jnp.asarray(lamR), 2.0)
+    ref = _wilson_wet(_smeft_full(name, lam, lamR, 2.0), 2.0)
+    _compare(ours, ref, 1e-3)
+
+
+def test_smeft_tensor_against_the_entrywise_table():
+    """The model's SMEFT coefficients (einsum of the flow tensor) equal the entry-by-entry
+    Dorsner table of _smeft_full for every stored WCxf key."""
+    for name in LQ_NAMES:
+        lam, lamR = _couplings(name, 2, 3)
+        lam[1, 1], lam[2, 0] = 0.4 - 0.2j, 0.3j          # lepton-flavour violation too
+        m = make_model(name, {"couplings": ["lam_22"], "fixed": {"M_TeV": 2.0}})
+        T, E = m.smeft(jnp.asarray(lam), jnp.asarray(lamR), 1.3)
+        ref = _smeft_full(name, lam, lamR, 1.3)
+        got = {}
+        for op, t in T.items():
+            t = np.asarray(t)
+            for idx in itertools.product(range(3), repeat=4):
+                got[f"{op}_" + "".join(str(i + 1) for i in idx)] = t[idx]
+        for op, e in E.items():
+            e = np.asarray(e)
+            for p, r, k in itertools.product(range(3), repeat=3):
+                got[f"{op}_{p+1}{r+1}3{k+1}"] = e[p, r, k]
+        assert ref
+        for key, v in ref.items():
+            assert complex(got[key]) == pytest.approx(complex(v), rel=1e-12), key
+
+
+def test_mass_scaled_parametrisation():
+    """``mass_scaled = true``: lam_ij_M2 = lam_ij / M_TeV^2 gives exactly the coefficients of
+    the plain parametrisation at lam_ij = lam_ij_M2 M^2; names and errors."""
+    from bkfit.models import ModelError
+    a = make_model("lq_V1", {"couplings": ["lam_23"], "fixed": {"lam_33": 1.0},
+                             "mass_scaled": True})
+    b = make_model("lq_V1", {"couplings": ["lam_23"], "fixed": {"lam_33": 1.0}})
+    assert a.parameters() == ["M_TeV", "lam_23_M2"]
+    ca = a.coefficients({"M_TeV": 3.0, "lam_23_M2": 0.02})
+    cb = b.coefficients({"M_TeV": 3.0, "lam_23": 0.18})
+    assert set(ca) == set(cb)
+    for k in ca:
+        assert complex(ca[k]) == pytest.approx(complex(cb[k]), rel=1e-12, abs=1e-300)
+    c = make_model("lq_S1", {"couplings": ["lam_23"], "complex": True, "mass_scaled": True,
+                             "fixed": {"lam_33": 1.0}})
+    assert c.parameters() == ["M_TeV", "re_lam_23_M2", "im_lam_23_M2"]
+    with pytest.raises(ModelError, match="mass free"):
+        make_model("lq_V1", {"couplings": ["lam_23"], "mass_scaled": True,
+                             "fixed": {"M_TeV": 2.0}})
+    with pytest.raises(ModelError, match="true or false"):
+        make_model("lq_V1", {"couplings": ["lam_23"], "mass_scaled": "yes"})
+    with pytest.raises(ModelError, match="outside the mass grid"):
+        make_model("lq_V1", {"couplings": ["lam_23"], "fixed": {"M_TeV": 40.0}})
+
+
+def test_mass_observables(par):
+    """invM2_LQ = (1 TeV/M)^2 from the model's M_LQ_TeV; 0 without a leptoquark (SM)."""
+    m = make_model("lq_S1", {"couplings": ["lam_23"], "fixed": {"lam_33": 1.0}})
+    c = m.coefficients({"M_TeV": 1.6, "lam_23": 0.01})
+    assert float(predict("invM2_LQ", c, par)) == pytest.approx(1 / 1.6 ** 2, rel=1e-12)
+    assert float(predict("M_LQ", c, par)) == pytest.approx(1.6)
+    assert float(predict("invM2_LQ", {}, par)) == 0.0
 
 
 # ----------------------------------------------------------------- mixing box, running
@@ -433,13 +652,13 @@ def test_box_running_factor_vs_LO_QCD():
     [a_s(m_t)/a_s(m_b)]^(6/23) [a_s(M)/a_s(m_t)]^(6/21) (Buras, hep-ph/9806471), with
     flavio's a_s: agreement within 3 %."""
     flavio = pytest.importorskip("flavio")
-    from bkfit.models.leptoquarks import _running
+    from bkfit.physics.leptoquark_running import box_running
     p = flavio.default_parameters.get_central_all()
     a = lambda mu: flavio.physics.running.running.get_alpha_s(p, mu)  # noqa: E731
     mt = 173.0
     for M in (1000.0, 3000.0):
         lo = (a(mt) / a(4.8)) ** (6 / 23) * (a(M) / a(mt)) ** (6 / 21)
-        assert _running(M, False)["VLL"] == pytest.approx(lo, rel=0.03)
+        assert float(box_running("VLL", M / 1e3)) == pytest.approx(lo, rel=0.03)
 
 
 # ----------------------------------------------------------------- model interface
@@ -454,7 +673,7 @@ def test_aliases_and_names():
             opts["fixed"] = {"lamR_23": 0.2, "lamR_13": 0.1}
         m = make_model(name, opts)
         c = m.coefficients(random_theta(m))
-        unknown = [k for k in c if k not in known]
+        unknown = [k for k in c if k not in known and k != "M_LQ_TeV"]
         assert not unknown
         ko = [o for o, _ in m.key_observables()]
         assert ko[:2] == ["Rnunu(B+->K)", "Rnunu(B0->K*)"]
@@ -473,13 +692,16 @@ def test_bad_options():
 
 
 GRAD_CASES = [
-    ("lq_S0", ["lam_23", "lam_33", "lamR_23"], ("Rnunu(B+->K)", "Rtaul(B->D*lnu)", "DeltaM_s")),
-    ("lq_V_half", ["lam_23", "lam_33"], ("Rnunu(B+->K)", "Rnunu(B0->K*)", "DeltaM_s")),
+    ("lq_S0", ["lam_23", "lam_33", "lamR_23"], ("Rnunu(B+->K)", "Rtaul(B->D*lnu)", "DeltaM_s"),
+     {}),
+    ("lq_V_half", ["lam_23", "lam_33"], ("Rnunu(B+->K)", "Rnunu(B0->K*)", "DeltaM_s"), {}),
+    ("lq_V1", ["lam_23"], ("Rnunu(B+->K)", "Rtaul(B->D*lnu)", "invM2_LQ"),
+     {"mass_scaled": True, "fixed": {"lam_33": 1.0}}),
 ]
 
 
-@pytest.mark.parametrize("name,couplings,observables", GRAD_CASES)
-def test_jit_gradients_against_finite_differences(name, couplings, observables, par):
+@pytest.mark.parametrize("name,couplings,observables,extra", GRAD_CASES)
+def test_jit_gradients_against_finite_differences(name, couplings, observables, extra, par):
     """Reverse-mode gradients (jax.jacrev = jax.grad of each observable, jitted) of the
     model's observables with respect to all parameters (M_TeV and the real and imaginary
     parts of the couplings) against central finite differences (h = 1e-5) of the jitted
@@ -493,7 +715,7 @@ def test_jit_gradients_against_finite_differences(name, couplings, observables, 
       scalar/tensor b -> c tau nu for S0 with lamR).
     Agreement within 1e-6 of the largest finite difference of each observable (measured:
     <= 7e-9); at the non-zero points every observable must have a non-zero gradient."""
-    m = make_model(name, {"couplings": couplings, "complex": True})
+    m = make_model(name, {"couplings": couplings, "complex": True, **extra})
     names = m.parameters()
     assert names[0] == "M_TeV"
 
@@ -524,7 +746,9 @@ def test_jit_gradients_against_finite_differences(name, couplings, observables, 
                                        err_msg=f"{name} {o} at point {k}: {dict(zip(names, x))}")
             if k > 0:
                 assert np.max(np.abs(fd[j])) > 1e-6 * abs(val[j]), (o, k)
-        if k == 0:
+        if k == 0 and not extra.get("fixed"):
+            # (with lam_33 = 1 fixed the top-Yukawa running of lam_33^2 into b -> s already
+            # moves R^nunu at lam_23 = 0: 0.959 for V1 at 2 TeV, wilson-verified)
             for j, o in enumerate(observables):
                 if o.startswith("Rnunu"):
                     assert val[j] == pytest.approx(1.0, rel=1e-12)

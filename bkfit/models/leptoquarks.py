@@ -26,18 +26,36 @@ q_L = (V^dag u_L, d_L)), j = lepton generation (e, mu, tau).  Run-file options
 * ``complex = true``: each free entry is complex, parameters ``re_lam_ij``, ``im_lam_ij``;
 * ``fixed = {lam_22 = 0.1, M_TeV = 2.0}``: entries (or the mass) held fixed; values may be
   complex strings like '0.1+0.2j'.  Everything else is zero.
+* ``mass_scaled = true`` (mass free): each free coupling is sampled as
+  ``lam_ij_M2`` = lam_ij / M_TeV^2 (TeV^-2; ``re_lam_ij_M2``/``im_lam_ij_M2`` when complex)
+  together with ``M_TeV``, and lam_ij = lam_ij_M2 * M_TeV^2.  With the other couplings
+  fixed (e.g. lam_33 = 1) every flavour observable depends on lam_23 lam_33 / M^2 up to the
+  logarithmic running, so lam_ij_M2 carries the flavour data and M_TeV is left to the
+  running, the LHC bounds and the prior: the sampler sees an axis instead of the curved
+  ridge lam_23 ~ c M^2.  (Priors on lam_ij_M2 are then priors on the ratio; the implied
+  lam_ij can exceed perturbative values at large M -- state it with the result.)
 * S0 only: right-handed couplings ``lamR_ij`` (lamR_ij ubar^c_{R i} e_{R j} S0^dag, i = up
   generation) may be listed too; with lam they give scalar/tensor b -> c tau nu.
 
-Matching (tree level at mu = M, derivation and conventions in docs/leptoquarks.md):
+Matching with running (``coefficients``/``matching``; derivation in docs/leptoquarks.md):
+the tree-level SMEFT coefficients at mu = M (lq1, lq3 for S0/S1/V1, ld for S~1/2 and V1/2,
+lequ1/lequ3 for S0 with lamR; Dorsner et al. arXiv:1603.04993, :meth:`smeft`) are run to
+m_W, matched to the WET and run to 4.8 GeV as the ``wilson`` package does, through the
+precomputed linear map of bkfit.physics.leptoquark_running (cubic spline in ln M, grid
+0.5-20 TeV; a fixed mass outside it is refused, a free mass is extrapolated -- keep the M
+prior inside).  This includes the SMEFT running (top Yukawa, electroweak: up to 14 % for V1's
+b -> c tau nu at 2 TeV), QCD/QED running below m_W and the lepton-universal penguins (e.g.
+C9^{ee}, C9^{mumu} from tau couplings).  The returned coefficients are the WCxf flavio-basis
+ones at 4.8 GeV with bkfit's normalisations
 
-* b -> s nu_l nu_j (``CL_bsnu..``/``CR_bsnu..``) and b -> s l l' (``C9``/``C10``/``C9p``/
-  ``C10p``) in the WCxf flavio basis with N = 4 G_F/sqrt2 V_tb V_ts^* alpha_e/(4 pi),
-  alpha_e = alpha_e(m_b) as in bkfit.physics.bsnunu.  Vector currents are not run (QCD
-  conserved; QED running of O(1 %) neglected).
-* b -> c l nu (``CVL``; S0 with lamR also ``CSL`` = -4 ``CT`` at mu = M), run to
-  mu_b = 4.8 GeV with the ``wilson`` package (scalar/tensor only).
-* B_s mixing: one-loop box, ``CVLL_bsbs`` (or ``CVRR_bsbs``), run to mu_b with ``wilson``.
+* b -> s: N = 4 G_F/sqrt2 V_tb V_ts^* alpha_e/(4 pi), alpha_e = alpha_e(m_b) (as in
+  bkfit.physics.bsnunu); b -> c: N = 4 G_F/sqrt2 V_cb,
+
+keeping the keys that are at least 1e-4 of the largest of their sector, plus ``M_LQ_TeV``
+(the mass, read by the observable ``invM2_LQ`` of the LHC bounds).
+``tree_matching`` is the direct tree-level map onto the WET at mu = M (no running), kept as
+the reference.  B_s mixing: one-loop box at M, ``CVLL_bsbs`` (or ``CVRR_bsbs``), with the
+WET running to 4.8 GeV (wilson, tabulated in the same data file).
 
 CKM elements, G_F and alpha_e in the normalisations are taken from the central values of
 bkfit's parameter database once, at model construction (the N C products are what is
@@ -54,12 +72,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import did_you_mean
+from ..physics import leptoquark_running as lqrun
 from .base import Model, ModelError
 from .left import parse_complex
 
 FLAVOURS = ("e", "mu", "tau")
 SCALE_LOW = 4.8            # GeV, scale of all returned low-energy coefficients
-MASS_GRID_TEV = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0, 50.0)
 _COUPLING_RE = re.compile(r"^(lam|lamR)_([123])([123])$")
 
 
@@ -82,52 +100,6 @@ def _inputs() -> dict:
     }
 
 
-@functools.lru_cache(maxsize=64)
-def _running(mass_gev: float, tensor: bool) -> dict:
-    """Linear running M -> SCALE_LOW (WET, flavio basis) from the ``wilson`` package.
-
-    Returns {'VLL': r, 'VRR': r, 'SS': r, 'ST': r, 'TS': r, 'TT': r} with
-    C_X(mu_b) = sum_Y r_XY C_Y(M) for X, Y in (S = CSL, T = CT)."""
-    import warnings
-
-    import wilson
-    eps = 1e-9
-    out = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        w = wilson.Wilson({"CVLL_bsbs": eps, "CVRR_bsbs": eps, "CSL_bctaunutau": eps},
-                          scale=mass_gev, eft="WET", basis="flavio")
-        d = w.match_run(SCALE_LOW, "WET", "flavio").dict
-        out["VLL"] = float(np.real(d.get("CVLL_bsbs", 0))) / eps
-        out["VRR"] = float(np.real(d.get("CVRR_bsbs", 0))) / eps
-        out["SS"] = float(np.real(d.get("CSL_bctaunutau", 0))) / eps
-        out["TS"] = float(np.real(d.get("CT_bctaunutau", 0))) / eps
-        out["ST"], out["TT"] = 0.0, 1.0
-        if tensor:
-            w = wilson.Wilson({"CT_bctaunutau": eps}, scale=mass_gev, eft="WET",
-                              basis="flavio")
-            d = w.match_run(SCALE_LOW, "WET", "flavio").dict
-            out["ST"] = float(np.real(d.get("CSL_bctaunutau", 0))) / eps
-            out["TT"] = float(np.real(d.get("CT_bctaunutau", 0))) / eps
-    return out
-
-
-class _RunningTable:
-    """Running factors at a fixed mass, or interpolated in log(M) on MASS_GRID_TEV."""
-
-    def __init__(self, fixed_mass_tev: float | None, tensor: bool):
-        masses = (fixed_mass_tev,) if fixed_mass_tev is not None else MASS_GRID_TEV
-        rows = [_running(float(m) * 1e3, tensor) for m in masses]
-        self.logm = jnp.log(jnp.asarray(masses, dtype=float))
-        self.tab = {k: jnp.asarray([r[k] for r in rows]) for k in rows[0]}
-        self.fixed = fixed_mass_tev is not None
-
-    def __call__(self, key, mass_tev):
-        if self.fixed:
-            return self.tab[key][0]
-        return jnp.interp(jnp.log(mass_tev), self.logm, self.tab[key])
-
-
 # --------------------------------------------------------------------------- models
 class _Leptoquark(Model):
     """Common machinery; subclasses set the class constants below."""
@@ -145,7 +117,9 @@ class _Leptoquark(Model):
     n_box: ClassVar[float] = 1.0            # sum over LQ components of |c_A|^4
     aliases: ClassVar[tuple[str, ...]] = ()
     alt_names: ClassVar[str] = ""
-    option_keys = ("couplings", "complex", "fixed")
+    # SMEFT coefficients at mu = M per unit of T/M^2 (T: flow tensor, see _smeft)
+    smeft_ops: ClassVar[dict] = {}
+    option_keys = ("couplings", "complex", "fixed", "mass_scaled")
     allow_right_handed: ClassVar[bool] = False
 
     def __init__(self, options):
@@ -189,16 +163,30 @@ class _Leptoquark(Model):
                 raise ModelError(f"model '{self.name}': fixed.M_TeV must be a positive number",
                                  field="fixed.M_TeV")
             self.mass_fixed = float(m)
+            grid = lqrun.running_map()["masses"]
+            if not grid[0] <= m <= grid[-1]:
+                raise ModelError(f"model '{self.name}': fixed.M_TeV = {m} lies outside the "
+                                 f"mass grid {grid[0]}-{grid[-1]} TeV of the running map "
+                                 "(bkfit/inputs/data/lq_running.yaml)", field="fixed.M_TeV")
+        self.mass_scaled = options.get("mass_scaled", False)
+        if not isinstance(self.mass_scaled, bool):
+            raise ModelError(f"model '{self.name}': option 'mass_scaled' must be true or false",
+                             field="mass_scaled")
+        if self.mass_scaled and self.mass_fixed is not None:
+            raise ModelError(f"model '{self.name}': 'mass_scaled = true' needs the mass free "
+                             "(remove M_TeV from 'fixed')", field="mass_scaled")
         self._inp = _inputs()
-        uses_R = any(n.startswith("lamR") for n in self.free + list(self.fixed))
-        self._run = _RunningTable(self.mass_fixed, tensor=uses_R)
         self._keys = self._support()
 
     # ------------------------------------------------------------------ parameters
+    def _pname(self, n):
+        return f"{n}_M2" if self.mass_scaled else n
+
     def parameters(self):
         p = [] if self.mass_fixed is not None else ["M_TeV"]
         for n in self.free:
-            p += [f"re_{n}", f"im_{n}"] if self.complex else [n]
+            q = self._pname(n)
+            p += [f"re_{q}", f"im_{q}"] if self.complex else [q]
         return p
 
     def mass_parameters(self):
@@ -210,7 +198,10 @@ class _Leptoquark(Model):
         lamR = jnp.zeros((3, 3), dtype=complex)
         vals = dict(self.fixed)
         for n in self.free:
-            vals[n] = (theta[f"re_{n}"] + 1j * theta[f"im_{n}"]) if self.complex else theta[n]
+            q = self._pname(n)
+            vals[n] = (theta[f"re_{q}"] + 1j * theta[f"im_{q}"]) if self.complex else theta[q]
+            if self.mass_scaled:
+                vals[n] = vals[n] * theta["M_TeV"] ** 2
         for n, v in vals.items():
             kind, i, j = _COUPLING_RE.match(n).groups()
             if kind == "lam":
@@ -220,9 +211,10 @@ class _Leptoquark(Model):
         return lam, lamR
 
     # ------------------------------------------------------------------ matching
-    def matching(self, lam, lamR, mass_tev, run=True) -> dict:
-        """All coefficients (including zeros) for coupling matrices lam, lamR (3x3, complex)
-        and mass M_TeV; pure jnp."""
+    def tree_matching(self, lam, lamR, mass_tev) -> dict:
+        """Tree-level matching straight onto the WET at mu = M (no running; the box
+        unrun): all coefficients (including zeros) for coupling matrices lam, lamR (3x3,
+        complex) and mass M_TeV; pure jnp.  The reference for the SMEFT route."""
         inp = self._inp
         M2 = (mass_tev * 1e3) ** 2                       # GeV^2
         s, b = 1, 2                                      # generation indices of s and b
@@ -267,9 +259,6 @@ class _Leptoquark(Model):
                 for r, fr in enumerate(FLAVOURS):
                     cs = -X[l, r] / (2 * M2) / inp["N_bc"]
                     ct = X[l, r] / (8 * M2) / inp["N_bc"]
-                    if run:
-                        cs, ct = (self._run("SS", mass_tev) * cs + self._run("ST", mass_tev) * ct,
-                                  self._run("TS", mass_tev) * cs + self._run("TT", mass_tev) * ct)
                     out[f"CSL_bc{fl}nu{fr}"] = cs
                     out[f"CT_bc{fl}nu{fr}"] = ct
         # B_s mixing box: H = n (sum_a K_aa)^2 / (128 pi^2 M^2) * (1 scalar, 4 vector) O;
@@ -278,9 +267,52 @@ class _Leptoquark(Model):
         spinfac = 1.0 if self.spin == 0 else 4.0
         cbox = -self.n_box * spinfac * tr ** 2 / (128 * math.pi ** 2 * M2)
         key = "VLL" if self.chirality == "L" else "VRR"
-        if run:
-            cbox = cbox * self._run(key, mass_tev)
         out[f"C{key}_bsbs"] = cbox
+        return out
+
+    def smeft(self, lam, lamR, mass_tev) -> tuple[dict, dict]:
+        """Tree-level SMEFT coefficients at mu = M (GeV^-2, Warsaw basis, down-quark mass
+        basis): ({op: T[l, j, i, k]} for lq1/lq3/ld, {op: E[p, r, k]} for lequ1/lequ3), in
+        the index conventions of bkfit.physics.leptoquark_running.  Dorsner et al.
+        arXiv:1603.04993 (tree-level matching), for the seed's fields; pure jnp."""
+        M2 = (mass_tev * 1e3) ** 2
+        if self.flow == "conj":       # T[l,j,i,k] = lam*_{il} lam_{kj}
+            t = jnp.einsum("il,kj->ljik", jnp.conj(lam), lam)
+        else:                         # T[l,j,i,k] = lam_{ij} lam*_{kl}
+            t = jnp.einsum("ij,kl->ljik", lam, jnp.conj(lam))
+        T = {op: f * t / M2 for op, f in self.smeft_ops.items()}
+        E = {}
+        if self.allow_right_handed:   # lequ1_{p r 3 k} = lamR_{kr} lam*_{3p}/(2M^2) = -4 lequ3
+            e = jnp.einsum("kr,p->prk", lamR, jnp.conj(lam[2, :])) / (2 * M2)
+            E = {"lequ1": e, "lequ3": -e / 4}
+        return T, E
+
+    def matching(self, lam, lamR, mass_tev, run=True) -> dict:
+        """All coefficients (including zeros) at 4.8 GeV for coupling matrices lam, lamR (3x3,
+        complex) and mass M_TeV; pure jnp.  ``run=True``: SMEFT coefficients at M, run and
+        matched as ``wilson`` does (bkfit.physics.leptoquark_running), B_s box with the WET
+        running; ``run=False``: :meth:`tree_matching`."""
+        if not run:
+            return self.tree_matching(lam, lamR, mass_tev)
+        inp = self._inp
+        T, E = self.smeft(lam, lamR, mass_tev)
+        leff = lqrun.run_to_wet(T, E, mass_tev)                 # (X, l, j), GeV^-2
+        out = {}
+        for x, X in enumerate(lqrun.OUTPUT_TYPES):
+            bc = X.endswith("_bc")
+            norm = inp["N_bc"] if bc else inp["N_bs"]
+            for l, fl in enumerate(FLAVOURS):
+                for j, fj in enumerate(FLAVOURS):
+                    if bc:
+                        name = f"{X}{fl}nu{fj}"
+                    elif X.endswith("nu"):
+                        name = f"{X}{fj}nu{fl}"
+                    else:
+                        name = f"{X}{fj}{fl}"
+                    out[name] = leff[x, l, j] / norm
+        tree = self.tree_matching(lam, lamR, mass_tev)
+        key = "VLL" if self.chirality == "L" else "VRR"
+        out[f"C{key}_bsbs"] = tree[f"C{key}_bsbs"] * lqrun.box_running(key, mass_tev)
         return out
 
     def _support(self) -> list[str]:
@@ -292,14 +324,24 @@ class _Leptoquark(Model):
             kind, i, j = _COUPLING_RE.match(n).groups()
             z = rng.uniform(0.5, 1.5) * np.exp(1j * rng.uniform(0, 2 * np.pi))
             (lam if kind == "lam" else lamR)[int(i) - 1, int(j) - 1] = z
-        out = self.matching(jnp.asarray(lam), jnp.asarray(lamR), 2.0, run=False)
-        return [k for k, v in out.items() if abs(complex(v)) > 0]
+        out = self.matching(jnp.asarray(lam), jnp.asarray(lamR), 2.0)
+        # coefficients the running makes 1e-4 of the largest of their sector are dropped
+        top = {s: max([abs(complex(v)) for k, v in out.items() if s in k[:8] and not k.endswith("bsbs")] + [0.0])
+               for s in ("_bs", "_bc")}
+        keep = []
+        for k, v in out.items():
+            s = "_bc" if "_bc" in k else "_bs"
+            if k.endswith("bsbs") or abs(complex(v)) > 1e-4 * top[s]:
+                keep.append(k)
+        return keep
 
     def coefficients(self, theta):
         lam, lamR = self._matrices(theta)
         m = self.mass_fixed if self.mass_fixed is not None else theta["M_TeV"]
         full = self.matching(lam, lamR, m)
-        return {k: full[k] for k in self._keys}
+        out = {k: full[k] for k in self._keys}
+        out["M_LQ_TeV"] = jnp.asarray(m, dtype=float)
+        return out
 
     # ------------------------------------------------------------------ report
     def key_observables(self):
@@ -318,6 +360,7 @@ class LQ_S0(_Leptoquark):
     default_priors = "priors/lq_S0.yaml"
     alt_names = "S1 (Dorsner et al. 1603.04993), S_0^L (PDG)"
     spin, chirality, f_nu, f_e, flow, sign = 0, "L", 1.0, 0.0, "conj", 1.0
+    smeft_ops = {"lq1": 0.25, "lq3": -0.25}          # S1 of 1603.04993
     charged_current = "S0"
     n_box = 1.0
     allow_right_handed = True
@@ -333,6 +376,7 @@ class LQ_Stilde_half(_Leptoquark):
     default_priors = "priors/lq_Stilde_half.yaml"
     alt_names = "R~2 (Dorsner et al.), S~_{1/2}^L (PDG)"
     spin, chirality, f_nu, f_e, flow, sign = 0, "R", 1.0, 1.0, "direct", -1.0
+    smeft_ops = {"ld": -0.5}                         # R~2
     n_box = 2.0
     correlated = (("BR(Bs->tautau)", {}), ("BR(B+->Ktautau)", {}),
                   ("BR(B+->Kmutau)", {}), ("BR(Bs->mutau)", {}), ("DeltaM_s", {}))
@@ -347,6 +391,7 @@ class LQ_S1(_Leptoquark):
     default_priors = "priors/lq_S1.yaml"
     alt_names = "S3 (Dorsner et al.), S_1^L (PDG)"
     spin, chirality, f_nu, f_e, flow, sign = 0, "L", 1.0, 2.0, "conj", 1.0
+    smeft_ops = {"lq1": 0.75, "lq3": 0.25}           # S3
     charged_current = "S1"
     n_box = 5.0
     correlated = (("C9_NP(mumu)", {}), ("BR(Bs->tautau)", {}), ("BR(B+->Kmutau)", {}),
@@ -362,6 +407,7 @@ class LQ_V_half(_Leptoquark):
     default_priors = "priors/lq_V_half.yaml"
     alt_names = "V2 (Dorsner et al.), V_{1/2}^L (PDG)"
     spin, chirality, f_nu, f_e, flow, sign = 1, "R", 1.0, 1.0, "conj", 1.0
+    smeft_ops = {"ld": 1.0}                          # V2
     n_box = 2.0
     correlated = LQ_Stilde_half.correlated
 
@@ -375,6 +421,7 @@ class LQ_V1(_Leptoquark):
     default_priors = "priors/lq_V1.yaml"
     alt_names = "U3 (Dorsner et al.), V_1^L (PDG)"
     spin, chirality, f_nu, f_e, flow, sign = 1, "L", 2.0, 1.0, "direct", -1.0
+    smeft_ops = {"lq1": -1.5, "lq3": 0.5}            # U3
     charged_current = "V1"
     n_box = 5.0
     correlated = LQ_S1.correlated
