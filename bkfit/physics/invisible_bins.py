@@ -35,6 +35,7 @@ from . import common
 from .formfactors import ff_BK, ff_BKstar
 
 _DEG = 9             # degree of the Chebyshev piece on each mass interval
+_BATCH_BYTES = 2 ** 27  # memory for one batch of mass nodes while building
 _Q_NODES = 48        # Gauss-Legendre nodes of the integral from threshold to an edge
 # mass intervals in s = m / m_e (m_e = sqrt(e)/2 the edge's threshold mass), graded towards
 # s = 0 (terms m^2 log m from the rate at q^2 -> 0) and s = 1 (the endpoint lambda of edges
@@ -161,7 +162,10 @@ def build(fam, mode: str, keys: tuple, flags: tuple, edges: np.ndarray, fixed: d
             # the endpoint edge: lambda^(1/2) holds sqrt(r - 2m) (F = (r - 2m)^2 (r + 2m)^(3/2)
             # g there); the mass nodes stay below m_top
             return out / (r - 2.0 * m) ** (pw - 1.5)
-        return jax.vmap(at_mass)(jnp.asarray(m_nodes))
+        # batches of mass nodes small enough that the (nodes x points x n_c^2 n_p^2) values fit
+        per_mass = _Q_NODES * (n_c * n_p) ** 2 * 16 * 8
+        batch = int(max(1, min(len(m_nodes), _BATCH_BYTES // per_mass)))
+        return jax.lax.map(at_mass, jnp.asarray(m_nodes), batch_size=batch)
 
     G = common.evaluate_now(lambda a: jax.lax.map(g_edge, a), (root, power))
     T, cfeat = _reduce(G, n_c)                                  # (E, J (D+1), Fc, Fp)
