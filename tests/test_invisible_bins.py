@@ -154,8 +154,8 @@ def test_gradient_finite_at_zero_mass_and_above_every_threshold(par):
     lo, hi = EDGES[:-1], EDGES[1:]
     c = dict.fromkeys(CASES[2][2], 1e-8)
     for m in [0.0, 2.5]:
-        g = jax.grad(lambda mm: jnp.sum(ib.fast_bins(inv.VECTOR, "B+->K", lo, hi, {
-            **c, "X_real": False, "m_X": mm}, par)))(m)
+        g = jax.jit(jax.grad(lambda mm: jnp.sum(ib.fast_bins(inv.VECTOR, "B+->K", lo, hi, {
+            **c, "X_real": False, "m_X": mm}, par))))(m)
         assert np.isfinite(float(g))
 
 
