@@ -174,10 +174,16 @@ def test_fallbacks(par):
     def traced_edges(a):
         seen.append(ib.fast_bins(inv.SCALAR, "B+->K", a, a + 0.1, {**c, "m_phi": a[0]}, par))
         return 0.0
+    def many_operators(m):
+        cc = {**dict.fromkeys(inv.FERMION_OPS, 1e-8), "m_chi": m}
+        seen.append(ib.fast_bins(inv.FERMION, "B+->K", np.linspace(0, 22, 101)[:-1],
+                                 np.linspace(0, 22, 101)[1:], cc, par))
+        return 0.0
     with fast_paths(False):
         jax.jit(traced_mass)(0.3)
     jax.jit(traced_edges)(jnp.asarray(lo))
-    assert seen == [None, None]
+    jax.jit(many_operators)(0.3)        # a table of 100 bins x 100 coupling pairs: too large
+    assert seen == [None, None, None]
 
 
 def test_observable_uses_tables_and_agrees_with_quadrature(par):

@@ -40,6 +40,7 @@ from .formfactors import ff_BK, ff_BKstar
 
 _DEG = 7             # degree of the Chebyshev piece on each mass interval
 _BATCH_BYTES = 2 ** 27  # memory for one batch of (edge, mass) nodes while building
+_MAX_TABLE_BYTES = 2 ** 26  # larger tables (many interfering operators): the quadrature instead
 _Q_NODES = 32        # Gauss-Legendre nodes of the integral from threshold to an edge
 # mass intervals in s = m / m_top (m_top = sqrt(q2max)/2), graded towards s = 0 (terms
 # m^2 log m from the rate at q^2 -> 0) and s = 1 (the endpoint lambda)
@@ -248,6 +249,9 @@ def fast_bins(fam, mode: str, lo, hi, coeffs: dict, par: dict):
     edges = edges[edges > 0]
     if edges.size == 0:
         return jnp.zeros(lo_np.shape)
+    n_feat = len(keys) ** 2 * len(names) * (len(names) + 1) // 2
+    if n_feat * edges.size * (len(BREAKS) - 1) * (_DEG + 1) * 8 > _MAX_TABLE_BYTES:
+        return None                     # many interfering operators: the quadrature is cheaper
     ident = (fam.tag, mode, keys, flags, edges.tobytes(), names, common._ident(others))
     tb = _TABLES.get(ident)
     if tb is None:
