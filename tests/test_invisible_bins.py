@@ -1,8 +1,9 @@
 """The tabulated bin integrals of the light-invisible pair families
-(bkfit/physics/invisible_bins.py, the likelihood path of every ``<BR>(...)`` and total rate of a fit with a sampled mass) against
-the explicit amplitudes (``_PairFamily._dbr_reference``: spinors, polarisation vectors and the
-direction average, checked against an independent phase-space integration in
-test_invisible.py), integrated here bin by bin with their own quadrature.
+(bkfit/physics/invisible_bins.py, the likelihood path of every ``<BR>(...)`` and total rate
+of a fit with a sampled mass) against the explicit amplitudes (``_PairFamily._dbr_reference``:
+spinors, polarisation vectors and the direction average, checked against an independent
+phase-space integration in test_invisible.py), integrated here bin by bin with their own
+quadrature.
 
 Acceptance of the speed issue: agreement within 0.1 % at random points of every family and
 field type (operators interfering with complex couplings), masses near zero, at the
