@@ -65,6 +65,7 @@ c (explicit spinors / polarisation vectors), and eta the K* helicity.  This is e
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
@@ -689,6 +690,10 @@ class TwoBody:
         frac = jnp.where(ok, (ndtr((hi - mu) / s) - ndtr((lo - mu) / s)) / norm, 0.0)
         return two_body_br(mode, coeffs, par) * frac
 
+
+# what invisible_bins needs of this module, reached through the families (no import circle)
+_PairFamily.kinematics = SimpleNamespace(hadronic=hadronic, _prefactor=_prefactor,
+                                         q2max=q2max, MODES=MODES)
 
 SCALAR = ScalarPair()
 FERMION = FermionPair()

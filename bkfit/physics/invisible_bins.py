@@ -114,7 +114,7 @@ def build(fam, mode: str, keys: tuple, flags: tuple, edges: np.ndarray, fixed: d
     operator ``keys`` (Chat keys for vectors), field type ``flags`` and the bin ``edges``
     (positive, at most the endpoint), with the other parameters the rate reads at their
     (concrete) values ``fixed`` and the form factors linear in ``names``."""
-    from . import invisible as inv
+    inv = fam.kinematics        # hadronic amplitudes, prefactor, endpoint (no import circle)
     from .invisible_gram import _clenshaw, hadronic_slots
     from .invisible_gram import table as gram_table
     tab = gram_table(fam, flags)
@@ -210,9 +210,8 @@ def edge_values(tb: BinTable, m, couplings, p):
 _TABLES: dict = common._Bounded(64)
 
 
-def _reads(mode, par):
+def _reads(inv, mode, par):
     """Every parameter the pair rate of ``mode`` reads (hadronic amplitudes and prefactor)."""
-    from . import invisible as inv
     return lambda p: (inv.hadronic(mode, 1.0, p), inv._prefactor(mode, 1.0, 0.1, p))
 
 
@@ -221,7 +220,7 @@ def fast_bins(fam, mode: str, lo, hi, coeffs: dict, par: dict):
     tables, or None where they do not apply: fast paths off (``common.fast_paths``), traced
     edges, a traced parameter other than the form-factor coefficients (masses, lifetimes),
     or nothing traced at all (an eager call: the direct quadrature is cheaper than a table)."""
-    from . import invisible as inv
+    inv = fam.kinematics
     from .invisible_gram import table as gram_table
     if not (common._FAST[0] and common.is_concrete(lo) and common.is_concrete(hi)):
         return None
@@ -239,7 +238,7 @@ def fast_bins(fam, mode: str, lo, hi, coeffs: dict, par: dict):
               if not common.is_concrete(x)]
     if not traced:
         return None
-    others = common._other_inputs(_reads(mode, par), par, names, ("invisible_bins", mode))
+    others = common._other_inputs(_reads(inv, mode, par), par, names, ("invisible_bins", mode))
     if others is None:
         return None
     top = float(inv.q2max(mode, others))
