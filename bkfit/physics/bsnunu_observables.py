@@ -112,6 +112,10 @@ def _inv(catalogue, mode):
             g = lambda l_, h_: w.BR_bin(mode, l_, h_, coeffs, par, n=n)  # noqa: E731
             out = out + jax.vmap(g)(lo.ravel(), hi.ravel()).reshape(lo.shape)
         for c in catalogue.invisible:
+            if hasattr(c, "bins"):          # vectors of bins at once (tabulated, see hooks)
+                out = out + jnp.reshape(c.bins(mode, q2min, q2max, coeffs, par, n=n),
+                                        jnp.shape(out))
+                continue
             g = lambda l_, h_: c.bin(mode, l_, h_, coeffs, par, n=n)  # noqa: E731
             out = out + jax.vmap(g)(lo.ravel(), hi.ravel()).reshape(lo.shape)
         return out

@@ -8,6 +8,10 @@ hands its contributions to the catalogue (``catalogue.add_invisible``), and the
 * ``bin(mode, q2min, q2max, coeffs, par, n=None)`` -> BR integrated over [q2min, q2max]
   (``n``: quadrature points per bin suggested by ``points_for_bins``; None = its default).
 
+Optionally ``bins(mode, q2min, q2max, coeffs, par, n=None)`` -> BR in each bin of arrays of
+edges at once (the pair families answer it from the mass tables of ``invisible_bins``); the
+``<BR>(...+invisible)`` observables use it where present, else ``bin`` bin by bin.
+
 ``mode`` is one of 'B+->K', 'B0->K', 'B+->K*', 'B0->K*'.  Contributions add incoherently to
 the nu nu rate (different final states).  Each must return exactly 0 when its coefficients
 are absent from ``coeffs``.
