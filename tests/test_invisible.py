@@ -21,6 +21,7 @@ import bkfit  # noqa: F401
 from bkfit.models import MODELS, ModelError, make_model
 from bkfit.observables import all_names, default_catalogue, predict
 from bkfit.physics import bsnunu
+from bkfit.physics import dirac
 from bkfit.physics import invisible as inv
 from bkfit.physics.formfactors import ff_BK, ff_BKstar
 
@@ -73,7 +74,7 @@ def test_reference_spinors_and_polarisations():
     P = R.polsum(k, m)
     assert np.allclose(P @ R.low(k), 0)                 # transverse to k
     # the code's dual constant agrees with the reference's (both conventions eps^0123 = -1)
-    assert abs(inv.C_DUAL - R.CD) < 1e-14 and abs(R.CD - (-0.5j)) < 1e-14
+    assert abs(dirac.C_DUAL - R.CD) < 1e-14 and abs(R.CD - (-0.5j)) < 1e-14
 
 
 # ------------------------------------------------------------------ scalar pair

@@ -46,7 +46,8 @@ import jax.numpy as jnp
 
 from . import bsnunu as b
 from .common import integrate_endpoint, kallen_pos, safe_sqrt
-from .invisible import G, G5, SIG, hadronic, msq_averaged
+from .dirac import G, G5, SIG
+from .invisible_amplitudes import hadronic, msq_averaged
 
 FLAVOURS = b.FLAVOURS
 PAIRS = b.PAIRS

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import common
+from . import invisible_amplitudes as amp
 from .formfactors import ff_BK, ff_BKstar
 
 _DEG = 7             # degree of the Chebyshev piece on each mass interval
@@ -114,7 +115,6 @@ def build(fam, mode: str, keys: tuple, flags: tuple, edges: np.ndarray, fixed: d
     operator ``keys`` (Chat keys for vectors), field type ``flags`` and the bin ``edges``
     (positive, at most the endpoint), with the other parameters the rate reads at their
     (concrete) values ``fixed`` and the form factors linear in ``names``."""
-    inv = fam.kinematics        # hadronic amplitudes, prefactor, endpoint (no import circle)
     from .invisible_gram import _clenshaw, hadronic_slots
     from .invisible_gram import table as gram_table
     tab = gram_table(fam, flags)
@@ -122,7 +122,7 @@ def build(fam, mode: str, keys: tuple, flags: tuple, edges: np.ndarray, fixed: d
 
     def w(q2, m):
         """(n_c, n_c, n_p, n_p) complex: dBR/dq2 / beta for c_k c_l^* p_i p_j."""
-        had = jax.vmap(lambda pv: inv.hadronic(mode, q2, {**fixed, **dict(zip(names, pv))}))(
+        had = jax.vmap(lambda pv: amp.hadronic(mode, q2, {**fixed, **dict(zip(names, pv))}))(
             jnp.eye(n_p))
         had = jax.tree_util.tree_map(lambda x: jnp.moveaxis(x, 0, -1), had)  # basis last
         E = 0.5 * jnp.sqrt(q2)
@@ -142,12 +142,12 @@ def build(fam, mode: str, keys: tuple, flags: tuple, edges: np.ndarray, fixed: d
             S = np.zeros((len(idx), n_c))
             S[np.arange(len(idx)), [ik for ik, _, _ in idx]] = 1.0
             out = out + jnp.einsum("ak,bl,abij->klij", S, S, Y)
-        pref = inv._prefactor(mode, q2, 0.0, fixed)      # without beta
+        pref = amp.prefactor(mode, q2, 0.0, fixed)      # without beta
         return tab.factor * pref * out
 
     nodes = 0.5 * (1.0 - np.cos(np.pi * (np.arange(_DEG + 1) + 0.5) / (_DEG + 1)))
     lo_s, hi_s = BREAKS[:-1], BREAKS[1:]
-    m_top = 0.5 * np.sqrt(float(inv.q2max(mode, fixed)))
+    m_top = 0.5 * np.sqrt(float(amp.q2max(mode, fixed)))
     m_nodes = m_top * (lo_s[:, None] + (hi_s - lo_s)[:, None] * nodes[None]).ravel()
     root = np.sqrt(np.asarray(edges, float))
     power = np.where(root >= 2.0 * m_top * (1.0 - 1e-12), 2.0, 1.5)
@@ -210,9 +210,9 @@ def edge_values(tb: BinTable, m, couplings, p):
 _TABLES: dict = common._Bounded(64)
 
 
-def _reads(inv, mode, par):
+def _reads(mode, par):
     """Every parameter the pair rate of ``mode`` reads (hadronic amplitudes and prefactor)."""
-    return lambda p: (inv.hadronic(mode, 1.0, p), inv._prefactor(mode, 1.0, 0.1, p))
+    return lambda p: (amp.hadronic(mode, 1.0, p), amp.prefactor(mode, 1.0, 0.1, p))
 
 
 def fast_bins(fam, mode: str, lo, hi, coeffs: dict, par: dict):
@@ -220,7 +220,6 @@ def fast_bins(fam, mode: str, lo, hi, coeffs: dict, par: dict):
     tables, or None where they do not apply: fast paths off (``common.fast_paths``), traced
     edges, a traced parameter other than the form-factor coefficients (masses, lifetimes),
     or nothing traced at all (an eager call: the direct quadrature is cheaper than a table)."""
-    inv = fam.kinematics
     from .invisible_gram import table as gram_table
     if not (common._FAST[0] and common.is_concrete(lo) and common.is_concrete(hi)):
         return None
@@ -233,15 +232,15 @@ def fast_bins(fam, mode: str, lo, hi, coeffs: dict, par: dict):
     if not cpl:
         return jnp.zeros(np.broadcast_shapes(lo_np.shape, hi_np.shape))
     keys = tuple(k for k in tab.keys if k in cpl)
-    names = ff_names(inv.MODES[mode][2], par)
+    names = ff_names(amp.MODES[mode][2], par)
     traced = [x for x in [m, *cpl.values(), *(par[k] for k in names)]
               if not common.is_concrete(x)]
     if not traced:
         return None
-    others = common._other_inputs(_reads(inv, mode, par), par, names, ("invisible_bins", mode))
+    others = common._other_inputs(_reads(mode, par), par, names, ("invisible_bins", mode))
     if others is None:
         return None
-    top = float(inv.q2max(mode, others))
+    top = float(amp.q2max(mode, others))
     lo_np, hi_np = np.broadcast_arrays(np.clip(lo_np, 0.0, top), np.clip(hi_np, 0.0, top))
     hi_np = np.maximum(hi_np, lo_np)
     edges = np.unique(np.concatenate([lo_np.ravel(), hi_np.ravel()]))
