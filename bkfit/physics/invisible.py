@@ -90,8 +90,11 @@ class _PairFamily:
     mass_key = ""
     tag = ""
 
+    op_keys: tuple = ()
+
     def active(self, coeffs) -> bool:
-        raise NotImplementedError
+        """True if ``coeffs`` holds any of the family's coefficient keys (``op_keys``)."""
+        return any(k in coeffs for k in self.op_keys)
 
     def dark_ops(self, q2, m, coeffs):
         """[(Gamma, C, dark)] and the factor (identical particles, Majorana) on |M|^2."""
@@ -186,10 +189,6 @@ class ScalarPair(_PairFamily):
     op_keys = tuple(SCALAR_KEYS)
     flag_keys = ("phi_real",)
 
-    def active(self, coeffs):
-        """True if ``coeffs`` holds any scalar-pair coefficient."""
-        return any(k in coeffs for k in SCALAR_KEYS)
-
     def dark_ops(self, q2, m, coeffs):
         """The operators' dark currents for the pair at q^2 and mass m, with the symmetry factor
         (1/2 for a real scalar)."""
@@ -229,10 +228,6 @@ class FermionPair(_PairFamily):
     tag = "chichi"
     op_keys = tuple(FERMION_OPS)
     flag_keys = ("chi_majorana",)
-
-    def active(self, coeffs):
-        """True if ``coeffs`` holds any fermion-pair coefficient."""
-        return any(k in coeffs for k in FERMION_OPS)
 
     def dark_ops(self, q2, m, coeffs):
         """The operators' spinor bilinears for the pair at q^2 and mass m; for Majorana fermions the
