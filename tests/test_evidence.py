@@ -350,3 +350,16 @@ def test_cli_evidence_both_next_to_fit_result(tmp_path, repo_root):
         check(e["ln_Z"], e["ln_Z_err"], exact, f"cli {m} 1-D left",
               NESTED_ERR_MAX if m == "nested" else SMC_ERR_MAX[1])
     assert ev["agreement"]["consistent"]
+
+
+def test_sm_reference_ignores_the_runs_dense_mass_blocks(repo_root):
+    """The SM reference on the same terms is built from the run's config with the model
+    replaced by the SM: a run whose sampler has dense-mass blocks of its own parameters
+    (dm_vector) must give the same SM ln Z as a run on the same terms without them
+    (dm_scalar_V) -- it used to fail validation and leave the Bayes factor empty."""
+    from bkfit.config import load_run
+    from bkfit.inference.evidence_setup import sm_same_data
+    a = sm_same_data(load_run(f"{repo_root}/runs/dm_vector.toml"))
+    b = sm_same_data(load_run(f"{repo_root}/runs/dm_scalar_V.toml"))
+    assert a["ln_Z"] is not None and a["terms"] == b["terms"]
+    assert a["ln_Z"] == b["ln_Z"]
