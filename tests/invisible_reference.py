@@ -103,14 +103,16 @@ def _rotation():
     return _ROT
 
 
-def momenta(mB, mM, m, q2, t):
-    """B-frame momenta (p, k, k1, k2) with t = (k + k1)^2."""
+def momenta(mB, mM, m, q2, t, m2=None):
+    """B-frame momenta (p, k, k1, k2) with t = (k + k1)^2; pair masses m (particle 1) and
+    m2 (particle 2, default m)."""
+    m2 = m if m2 is None else m2
     EK = (mB ** 2 + mM ** 2 - q2) / (2 * mB)
-    E2 = (mB ** 2 + m ** 2 - t) / (2 * mB)
+    E2 = (mB ** 2 + m2 ** 2 - t) / (2 * mB)
     E1 = mB - EK - E2
     pK = np.sqrt(max(EK ** 2 - mM ** 2, 0.0))
     p1 = np.sqrt(max(E1 ** 2 - m ** 2, 0.0))
-    p2sq = E2 ** 2 - m ** 2
+    p2sq = E2 ** 2 - m2 ** 2
     ca = (p2sq - pK ** 2 - p1 ** 2) / (2 * pK * p1) if pK * p1 > 0 else 1.0
     ca = np.clip(ca, -1.0, 1.0)
     sa = np.sqrt(1 - ca * ca)
@@ -127,12 +129,18 @@ def momenta(mB, mM, m, q2, t):
     return p, k, k1, k2
 
 
-def t_range(mB, mM, m, q2):
+def t_range(mB, mM, m, q2, m2=None):
+    """Dalitz limits of t = (p_K + k_1)^2 at fixed q^2 (pair rest frame); pair masses m and
+    m2 (default m)."""
     sq = np.sqrt(q2)
     EK = (mB ** 2 - mM ** 2 - q2) / (2 * sq)
     PK = np.sqrt(max(kallen(mB ** 2, mM ** 2, q2), 0)) / (2 * sq)
-    E1 = sq / 2
-    P1 = np.sqrt(max(q2 / 4 - m * m, 0))
+    if m2 is None:
+        E1 = sq / 2
+        P1 = np.sqrt(max(q2 / 4 - m * m, 0))
+    else:
+        E1 = (q2 + m ** 2 - m2 ** 2) / (2 * sq)
+        P1 = np.sqrt(max(kallen(q2, m ** 2, m2 ** 2), 0)) / (2 * sq)
     base = mM ** 2 + m ** 2 + 2 * EK * E1
     return base - 2 * PK * P1, base + 2 * PK * P1
 

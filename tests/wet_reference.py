@@ -49,31 +49,12 @@ def quark_current(had, kind, chir, e):
 
 def momenta(mB, mM, m1, m2, q2, t):
     """B-frame momenta (p, k, k1, k2) for unequal pair masses, t = (k + k1)^2."""
-    EK = (mB ** 2 + mM ** 2 - q2) / (2 * mB)
-    E2 = (mB ** 2 + m2 ** 2 - t) / (2 * mB)
-    E1 = mB - EK - E2
-    pK = np.sqrt(max(EK ** 2 - mM ** 2, 0.0))
-    p1 = np.sqrt(max(E1 ** 2 - m1 ** 2, 0.0))
-    p2sq = E2 ** 2 - m2 ** 2
-    ca = np.clip((p2sq - pK ** 2 - p1 ** 2) / (2 * pK * p1), -1.0, 1.0)
-    sa = np.sqrt(1 - ca * ca)
-    rot = R._rotation()
-    nK, nT = rot @ np.array([0.0, 0.0, 1.0]), rot @ np.array([1.0, 0.0, 0.0])
-    vK = pK * nK
-    v1 = p1 * (ca * nK + sa * nT)
-    return (np.array([mB, 0, 0, 0.0]), np.concatenate([[EK], vK]),
-            np.concatenate([[E1], v1]), np.concatenate([[E2], -vK - v1]))
+    return R.momenta(mB, mM, m1, q2, t, m2=m2)
 
 
 def t_range(mB, mM, m1, m2, q2):
     """Dalitz limits of t = (p_K + k_1)^2 at fixed q^2 (pair rest frame)."""
-    sq = np.sqrt(q2)
-    EK = (mB ** 2 - mM ** 2 - q2) / (2 * sq)
-    PK = np.sqrt(max(R.kallen(mB ** 2, mM ** 2, q2), 0)) / (2 * sq)
-    E1 = (q2 + m1 ** 2 - m2 ** 2) / (2 * sq)
-    P1 = np.sqrt(max(R.kallen(q2, m1 ** 2, m2 ** 2), 0)) / (2 * sq)
-    base = mM ** 2 + m1 ** 2 + 2 * EK * E1
-    return base - 2 * PK * P1, base + 2 * PK * P1
+    return R.t_range(mB, mM, m1, q2, m2=m2)
 
 
 def msq_point(ops, kind, p, k, k1, k2, m1, m2, ff, mB, mM, mb, ms, longitudinal=False):
