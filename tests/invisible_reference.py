@@ -453,17 +453,22 @@ def msq_point(family, ops, kind, p, k, k1, k2, m, ff, mB, mM, mb, ms, variant=No
     return np.real(np.einsum("ac,bc,ab->", amps, amps.conj(), Pm))
 
 
-def dgamma_dq2(family, ops, mode_info, q2, m, ff_fn, mb, ms, variant=None, n_t=6):
-    """dGamma/dq^2 by Gauss-Legendre integration over t = (p_K + k_1)^2."""
-    kind, mB, mM = mode_info
-    tlo, thi = t_range(mB, mM, m, q2)
+def dalitz_integral(f, mB, mM, m, q2, n_t, m2=None):
+    """Gauss-Legendre integral over t = (p_K + k_1)^2 at fixed q^2 of f(p, k, k1, k2) (B-frame
+    momenta; pair masses m and m2, default m)."""
+    tlo, thi = t_range(mB, mM, m, q2, m2)
     x, w = np.polynomial.legendre.leggauss(n_t)
     ts = 0.5 * (thi - tlo) * x + 0.5 * (thi + tlo)
     ws = 0.5 * (thi - tlo) * w
+    return sum(wt * f(*momenta(mB, mM, m, q2, t, m2)) for t, wt in zip(ts, ws))
+
+
+def dgamma_dq2(family, ops, mode_info, q2, m, ff_fn, mb, ms, variant=None, n_t=6):
+    """dGamma/dq^2 by Gauss-Legendre integration over t = (p_K + k_1)^2."""
+    kind, mB, mM = mode_info
     ff = ff_fn(q2)
-    tot = 0.0
-    for t, wt in zip(ts, ws):
-        p, k, k1, k2 = momenta(mB, mM, m, q2, t)
-        tot += wt * msq_point(family, ops, kind, p, k, k1, k2, m, ff, mB, mM, mb, ms, variant)
+    tot = dalitz_integral(lambda p, k, k1, k2: msq_point(family, ops, kind, p, k, k1, k2, m, ff,
+                                                         mB, mM, mb, ms, variant),
+                          mB, mM, m, q2, n_t)
     ident = variant in ("real", "majorana")
     return (0.5 if ident else 1.0) * tot / (256 * np.pi ** 3 * mB ** 3)

@@ -47,16 +47,6 @@ def quark_current(had, kind, chir, e):
     return 0.5 * (had.T(e) + sgn * had.T5(e))
 
 
-def momenta(mB, mM, m1, m2, q2, t):
-    """B-frame momenta (p, k, k1, k2) for unequal pair masses, t = (k + k1)^2."""
-    return R.momenta(mB, mM, m1, q2, t, m2=m2)
-
-
-def t_range(mB, mM, m1, m2, q2):
-    """Dalitz limits of t = (p_K + k_1)^2 at fixed q^2 (pair rest frame)."""
-    return R.t_range(mB, mM, m1, q2, m2=m2)
-
-
 def msq_point(ops, kind, p, k, k1, k2, m1, m2, ff, mB, mM, mb, ms, longitudinal=False):
     """sum over spins (and K* polarisations) of |M|^2/N^2 for ops = {prefix: C}."""
     had = R.Hadronic(kind, p, k, ff, mB, mM, mb, ms)
@@ -87,13 +77,8 @@ def dgamma_dq2(ops, mode_info, q2, m1, m2, ff_fn, mb, ms, n_t=8, longitudinal=Fa
     """dGamma/dq^2 / N^2 (N = 4 G_F/sqrt2 |V_tb V_ts^*| alpha/(4 pi)) by Gauss-Legendre
     integration over t."""
     kind, mB, mM = mode_info
-    tlo, thi = t_range(mB, mM, m1, m2, q2)
-    x, w = np.polynomial.legendre.leggauss(n_t)
-    ts = 0.5 * (thi - tlo) * x + 0.5 * (thi + tlo)
-    ws = 0.5 * (thi - tlo) * w
     ff = ff_fn(q2)
-    tot = 0.0
-    for t, wt in zip(ts, ws):
-        p, k, k1, k2 = momenta(mB, mM, m1, m2, q2, t)
-        tot += wt * msq_point(ops, kind, p, k, k1, k2, m1, m2, ff, mB, mM, mb, ms, longitudinal)
+    tot = R.dalitz_integral(lambda p, k, k1, k2: msq_point(ops, kind, p, k, k1, k2, m1, m2, ff,
+                                                           mB, mM, mb, ms, longitudinal),
+                            mB, mM, m1, q2, n_t, m2)
     return tot / (256 * np.pi ** 3 * mB ** 3)
