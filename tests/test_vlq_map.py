@@ -4,13 +4,8 @@ import math
 import numpy as np
 import pytest
 import yaml
-from scipy import stats
 
 from bkfit.plots import vlq_map
-
-
-def test_chi2_quantile():
-    assert abs(vlq_map.CHI2_95_1DOF - stats.chi2.ppf(0.95, 1)) < 1e-12
 
 
 @pytest.fixture(scope="module")
