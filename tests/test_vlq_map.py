@@ -1,5 +1,4 @@
 """The VLQ + scalar-DM map (bkfit/plots/vlq_map.py, `bkfit plot vlq-map`, docs/vlq.md)."""
-import math
 
 import numpy as np
 import pytest
