@@ -34,8 +34,9 @@ def _enable_compilation_cache() -> str | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = setting or os.path.join(base, "bkfit", "jax")
     jax.config.update("jax_compilation_cache_dir", path)
-    # only programs that took a while to compile are worth a file
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    # every program, also the many small ones that loading a run compiles (eager jnp
+    # operations on the inputs): together they are seconds of a short fit's start-up
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     return path
 
 

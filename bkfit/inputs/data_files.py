@@ -14,6 +14,16 @@ import yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
+# libyaml's parser when PyYAML was built with it (same safe constructor, ~10x faster on the
+# large parameter and workspace files), else PyYAML's pure-Python one
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(stream):
+    """``yaml.safe_load`` through libyaml's parser where available: the same safe
+    constructor (no object construction), the same data, several times faster."""
+    return yaml.load(stream, Loader=_SAFE_LOADER)
+
 
 def path(name: str) -> Path:
     """The path of data file ``name`` (e.g. ``'vlq.yaml'``); FileNotFoundError naming the
@@ -28,7 +38,7 @@ def path(name: str) -> Path:
 @functools.lru_cache(maxsize=None)
 def _parsed_yaml(name: str):
     with open(path(name)) as fh:
-        return yaml.safe_load(fh)
+        return safe_load(fh)
 
 
 def read_yaml(name: str):

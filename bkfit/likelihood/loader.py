@@ -27,6 +27,7 @@ from pydantic import Field, ValidationError, model_validator
 from .. import observables as obsreg
 from ..errors import InputError, StrictModel, YamlFloat, check_finite_tree, did_you_mean, \
     pydantic_errors, refuse_unknown_keys
+from ..inputs.data_files import safe_load as _yaml_load
 from .base import RefModel, Reference
 from .terms import AsymmetricGaussianTerm, GaussianTerm, MultivariateGaussianTerm, UpperLimitTerm
 
@@ -304,7 +305,7 @@ def read_yaml(path: Path) -> dict:
     """Safe YAML read (no object construction) with a clear error."""
     try:
         with open(path) as fh:
-            data = yaml.safe_load(fh)
+            data = _yaml_load(fh)
     except FileNotFoundError:
         hint = ""
         parent = Path(path).parent

@@ -28,8 +28,8 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import yaml
 
+from ..inputs.data_files import safe_load as _yaml_load
 from .base import Reference, Term
 from .histfactory import CompiledWorkspace
 
@@ -151,7 +151,7 @@ class PyhfTerm(Term):
         if mode == "reweight":
             npath = (base_dir / entry["null_spectrum"] if entry.get("null_spectrum")
                      else wpath.parent / "null_spectrum.yaml")
-            null = yaml.safe_load(npath.read_text())
+            null = _yaml_load(npath.read_text())
         ref = entry.get("reference") or {}
         if isinstance(ref, str):
             ref = {"citation": ref}
@@ -388,7 +388,7 @@ def default_term(**overrides) -> PyhfTerm:
     """The ``belle2_2023_kpnunu_full`` entry of likelihoods/belle2_kpnunu_2023.yaml."""
     from ..inputs.shipped import shipped_dir
     root = shipped_dir("likelihoods")
-    data = yaml.safe_load((root / "belle2_kpnunu_2023.yaml").read_text())
+    data = _yaml_load((root / "belle2_kpnunu_2023.yaml").read_text())
     entry = dict(data["entries"][0])
     entry.update(overrides)
     return PyhfTerm.from_entry(entry, root)

@@ -11,9 +11,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import yaml
 from numpyro.infer import Predictive
 
+from ..inputs.data_files import safe_load as _yaml_load
 from .. import observables as obsreg
 
 RK, RKS = "Rnunu(B+->K)", "Rnunu(B0->K*)"
@@ -41,7 +41,7 @@ def prior_scan(asm, n: int = 5000, seed: int = 0):
 def measured_bands(lik_file: Path, par) -> dict:
     """Measured R_K and R_K* as (central, error down, error up) relative to the SM prediction at
     ``par``, from the Gaussian entries of the likelihood file."""
-    data = yaml.safe_load(Path(lik_file).read_text())
+    data = _yaml_load(Path(lik_file).read_text())
     ent = {e["name"]: e for e in data["entries"]}
     sm_k = float(obsreg.predict("BR(B+->Knunu)", {}, par))
     sm_ks = float(obsreg.predict("BR(B0->K*nunu)", {}, par))
