@@ -450,7 +450,7 @@ def belle2_predictive(run_dir, draws: int = 200, seed: int = 0) -> list[dict]:
     return out
 
 
-def forecast(run_dirs, lumi=(1, 5, 10, 50), observables=None, *, draws: int = 400,
+def forecast(run_dirs, lumi=(1, 5, 10, 50), observables=None, *, draws: int = 2000,
              datasets: int = 200, seed: int = 0, out=None, projections=None) -> dict:
     """Forecast of finished runs for future measurements (``bkfit forecast``): each
     projected measurement of ``projections`` (default ``bkfit/inputs/data/projections.yaml``;

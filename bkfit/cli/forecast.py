@@ -13,7 +13,7 @@ import click
                    "projections file)")
 @click.option("--projections", default=None, type=click.Path(),
               help="projections file (default: bkfit/inputs/data/projections.yaml)")
-@click.option("--draws", default=400, show_default=True, type=click.IntRange(min=4),
+@click.option("--draws", default=2000, show_default=True, type=click.IntRange(min=4),
               help="posterior draws per run")
 @click.option("--datasets", default=200, show_default=True, type=click.IntRange(min=10),
               help="simulated data sets per run and luminosity")
