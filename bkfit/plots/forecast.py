@@ -51,6 +51,7 @@ def bayes_figure(res: dict):
     import matplotlib.pyplot as plt
 
     truths = list(dict.fromkeys(r["truth"] for r in res["bayes"]))
+    colour = {m: f"C{i}" for i, m in enumerate(truths)}      # one colour per run, every panel
     fig, axes = plt.subplots(1, len(truths), figsize=(4.4 * len(truths), 3.6), squeeze=False,
                              sharey=True)
     for ax, t in zip(axes[0], truths):
@@ -61,10 +62,10 @@ def bayes_figure(res: dict):
             key = "ln_B" if full else "update"
             x = [r["lumi"] for r in rr]
             med = [r[f"{key}_median"] for r in rr]
-            line, = ax.plot(x, med, "-" if full else "--", marker="o", ms=3,
-                            label=f"vs {o}" + ("" if full else " (update only)"))
+            ax.plot(x, med, "-" if full else "--", marker="o", ms=3, color=colour[o],
+                    label=f"vs {o}" + ("" if full else " (update only)"))
             ax.fill_between(x, [r[f"{key}_q16"] for r in rr], [r[f"{key}_q84"] for r in rr],
-                            color=line.get_color(), alpha=0.2)
+                            color=colour[o], alpha=0.2)
         for y in (3.0, -3.0):
             ax.axhline(y, color="0.5", lw=0.8, ls=":")
         ax.axhline(0.0, color="0.3", lw=0.8)
