@@ -6,7 +6,7 @@ coefficients) -> likelihood assembly -> inference -> CLI / plots.
 
 The Python API (bkfit/api.py) is available from here: ``bkfit.predict``, ``bkfit.fit``,
 ``bkfit.load``, ``bkfit.log_likelihood``, ``bkfit.evidence``, ``bkfit.compare``,
-``bkfit.export``, ``bkfit.shipped_runs``, ``bkfit.belle2_predictive``; bkfit's errors as ``bkfit.BkfitError``
+``bkfit.export``, ``bkfit.shipped_runs``, ``bkfit.belle2_predictive``, ``bkfit.forecast``; bkfit's errors as ``bkfit.BkfitError``
 and ``bkfit.InputError``.  They are loaded on first use, so ``import bkfit`` stays cheap and
 the package root imports nothing of its own at load time.
 """
@@ -45,7 +45,7 @@ COMPILATION_CACHE = _enable_compilation_cache()
 __version__ = "0.1.0"
 
 _API = ("predict", "fit", "load", "log_likelihood", "LogLikelihood", "evidence", "compare",
-        "export", "shipped_runs", "belle2_predictive")
+        "export", "shipped_runs", "belle2_predictive", "forecast")
 _ERRORS = ("BkfitError", "InputError", "ModelError", "RunFailed", "RunInterrupted")
 __all__ = list(_API + _ERRORS)
 

@@ -7,6 +7,7 @@
 ``evidence``       ln Z of a run (nested sampling and/or tempered SMC)
 ``compare``        Bayes factors, chi^2_min and LOO of finished runs -> pandas.DataFrame
 ``export``         a finished run's best point and posterior median as WCxf files
+``forecast``       posterior predictions of projected measurements and expected Bayes factors
 ``shipped_runs``   names of the runs bkfit ships (``bkfit init DIR`` copies them)
 
 A run is a run-file path, the name of a shipped run (``"quickstart"``) or a dict with the
@@ -21,7 +22,7 @@ from pathlib import Path
 from .inference.loglik import LogLikelihood
 
 __all__ = ["predict", "fit", "load", "log_likelihood", "LogLikelihood", "evidence", "compare",
-           "export", "belle2_predictive", "shipped_runs", "parse_observables"]
+           "export", "forecast", "belle2_predictive", "shipped_runs", "parse_observables"]
 
 
 def parse_observables(observables) -> list:
@@ -447,3 +448,43 @@ def belle2_predictive(run_dir, draws: int = 200, seed: int = 0) -> list[dict]:
                     "bins": None if bins is None else np.asarray(bins),
                     "reference": np.asarray(term.null_bins)})
     return out
+
+
+def forecast(run_dirs, lumi=(1, 5, 10, 50), observables=None, *, draws: int = 2000,
+             datasets: int = 200, seed: int = 0, out=None, projections=None) -> dict:
+    """Forecast of finished runs for future measurements (``bkfit forecast``): each
+    projected measurement of ``projections`` (default ``bkfit/inputs/data/projections.yaml``;
+    ``observables`` picks some by name) is predicted on ``draws`` posterior draws of every
+    run, its projected uncertainty at each luminosity of ``lumi`` (ab^-1; a list or
+    ``"1,5,10,50"``) gives the noisy replicas, and for every ordered pair of runs the expected
+    ln B is computed over ``datasets`` data sets simulated from the first (see
+    :mod:`bkfit.inference.forecast`).  Returns the result dict of
+    :func:`bkfit.inference.forecast_run.run_forecast`; with ``out`` it also writes
+    forecast.md / .json / *.csv and the figures there.  InputError for an unknown folder,
+    observable or a bad luminosity.  Example (not run here)::
+
+        res = bkfit.forecast(["results/two_body", "results/dm_scalar_V"], lumi="5,50")
+    """
+    from .inference import forecast as fc
+    from .inference.forecast_run import check_names, run_forecast, write
+    from .inputs import load_db
+    from .plots.run_io import draws as posterior_draws, load_result
+    lumis = fc.parse_lumi(lumi)
+    if isinstance(run_dirs, (str, Path)):
+        run_dirs = [run_dirs]
+    names = check_names(run_dirs)
+    projs = fc.select(fc.load_projections(projections), observables)
+    runs = {}
+    for name, d in zip(names, run_dirs):
+        idata, asm = load_result(d)
+        sites = list(asm.priors) + [b.site for b in asm.blocks]
+        x, _ = posterior_draws(idata, sites, draws, seed)
+        runs[name] = {"dir": str(d),
+                      "pred": fc.evaluate_draws(asm, x, [p.predict for p in projs.values()])}
+    res = run_forecast(runs, lumis, projs, fc.sm_values(projs, dict(load_db().central)),
+                       datasets=datasets, seed=seed)
+    if out is not None:
+        from .plots.forecast import plot_forecast
+        res["files"] = [str(p) for p in write(res, out)] + \
+            [str(p) for p in plot_forecast(res, runs, out)]
+    return res

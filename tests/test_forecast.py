@@ -1,0 +1,259 @@
+"""Forecasts (bkfit/inference/forecast.py, forecast_run.py; ``bkfit forecast``).
+
+References independent of the code under test:
+* projected uncertainties: the published points of the projections file (the scaling must
+  pass through them and shrink monotonically), and the rule sigma^2 = a/L + b checked on
+  made-up points where a pure 1/sqrt(L) law holds exactly;
+* the evidence update E_post[L_new]: Gaussian posterior x Gaussian measurement, whose
+  marginal is the closed-form Gaussian N(d; m0, s0^2 + sigma^2) (scipy), and the closed-form
+  effective sample size of the reweighting;
+* the expected ln B of two Gaussian "models": the Kullback-Leibler divergence
+  (m_A - m_B)^2 / (2 (s0^2 + sigma^2));
+* coverage: sm_mu (signal strength mu) fitted by an exact grid posterior to data simulated
+  from the projected B+ -> K+ nu nu measurement at a true mu; its 68 % central interval must
+  cover mu_true in 60-76 % of 200 data sets.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bkfit.errors import InputError
+from bkfit.inference import forecast as fc
+
+
+@pytest.fixture(scope="module")
+def projections():
+    return fc.load_projections()
+
+
+# ------------------------------------------------------------------ projected uncertainties
+def test_every_projection_names_its_source(projections):
+    assert {"BR(B+->Knunu)", "BR(B0->K*nunu)", "FL(B0->K*nunu)"} <= set(projections)
+    for name, p in projections.items():
+        assert "arXiv:" in p.source, name
+        assert p.points, name
+
+
+def test_projected_uncertainties_pass_through_the_published_points_and_shrink(projections):
+    """At each published luminosity the scaled uncertainty equals the published one (to the
+    rounding of the published number), and it decreases monotonically with luminosity."""
+    grid = np.geomspace(0.5, 500, 60)
+    for name, p in projections.items():
+        for lumi, published in p.points.items():
+            got = fc.projected_sigma(p, lumi, sm_value=1.0)
+            assert got == pytest.approx(published, abs=5e-4), (name, lumi)
+        s = [fc.projected_sigma(p, x, sm_value=1.0) for x in grid]
+        assert np.all(np.diff(s) < 0), name
+        # the statistical part ~ 1/sqrt(L): sigma^2 is linear in 1/L
+        s2 = np.square(s)
+        slope = np.diff(s2) / np.diff(1.0 / grid)
+        assert np.allclose(slope, slope[0], rtol=1e-9), name
+
+
+def test_relative_projection_scales_with_the_sm_prediction(projections):
+    from bkfit import observables as obsreg
+    from bkfit.inputs import load_db
+    par = dict(load_db().central)
+    sm = fc.sm_values(projections, par)
+    p = projections["BR(B+->Knunu)"]
+    assert sm["BR(B+->Knunu)"] == pytest.approx(obsreg.predict("BR(B+->Knunu)", {}, par))
+    assert fc.projected_sigma(p, 50, sm["BR(B+->Knunu)"]) == pytest.approx(
+        p.points[50] * sm["BR(B+->Knunu)"], rel=1e-3)
+
+
+def test_scaling_rule_on_exact_laws():
+    """Points on sigma = 0.2 sqrt(5/L) give b = 0 (pure statistics); points on
+    sigma^2 = 0.3/L + 0.01 give a = 0.3, b = 0.01; points falling faster than 1/sqrt(L)
+    cannot have a negative systematic part (b clipped to 0)."""
+    pure = {5.0: 0.2, 20.0: 0.2 * math.sqrt(5 / 20), 50.0: 0.2 * math.sqrt(5 / 50)}
+    a, b = fc.scaling(pure)
+    assert a == pytest.approx(0.2 ** 2 * 5) and b == pytest.approx(0.0, abs=1e-12)
+    mixed = {L: math.sqrt(0.3 / L + 0.01) for L in (1.0, 5.0, 50.0)}
+    a, b = fc.scaling(mixed)
+    assert (a, b) == (pytest.approx(0.3), pytest.approx(0.01))
+    a, b = fc.scaling({5.0: 0.3, 50.0: 0.05})
+    assert b == 0.0 and a > 0
+    assert fc.scaling({50.0: 0.079}) == (pytest.approx(0.079 ** 2 * 50), 0.0)
+
+
+# ------------------------------------------------------------------ evidence update
+def test_evidence_update_matches_the_gaussian_closed_form():
+    """E_{theta ~ N(m0, s0^2)}[N(d; theta, sigma^2)] = N(d; m0, s0^2 + sigma^2); the ESS of
+    the weights is n E[w]^2 / E[w^2] with E[w^2] = N(d; m0, s0^2 + sigma^2/2) / (2 sigma
+    sqrt(pi))."""
+    rng = np.random.default_rng(1)
+    m0, s0, sigma, n = 1.0, 0.3, 0.2, 40000
+    theta = rng.normal(m0, s0, size=(n, 1))
+    data = np.array([[0.4], [1.0], [1.5]])
+    lnmean, ess = fc.log_evidence_update(fc.gaussian_loglik(data, theta, np.array([sigma])))
+    exact = stats.norm.logpdf(data[:, 0], m0, math.hypot(s0, sigma))
+    ew2 = stats.norm.pdf(data[:, 0], m0, math.sqrt(s0 ** 2 + sigma ** 2 / 2)) \
+        / (2 * sigma * math.sqrt(math.pi))
+    rel_sd = np.sqrt((ew2 / np.exp(exact) ** 2 - 1) / n)     # MC error of the mean of w
+    assert np.all(np.abs(lnmean - exact) < 4 * rel_sd), (lnmean - exact, rel_sd)
+    np.testing.assert_allclose(ess / n, np.exp(exact) ** 2 / ew2, rtol=0.05)
+
+
+def test_expected_log_bayes_factor_is_the_kl_divergence():
+    """Two Gaussian posteriors N(1, s0^2) and N(2, s0^2), one measurement of width sigma:
+    with data from A, E[ln B_AB] = (1 - 2)^2 / (2 (s0^2 + sigma^2)) exactly; ln B now adds."""
+    rng = np.random.default_rng(2)
+    s0 = 0.1
+    preds = {"A": rng.normal(1.0, s0, size=(4000, 1)),
+             "B": rng.normal(2.0, s0, size=(4000, 1))}
+    sig = {5.0: np.array([0.6]), 50.0: np.array([0.25])}
+    rows = fc.bayes_factor_table(preds, sig, {("A", "B"): 0.5}, n_sets=1000, seed=3)
+    for lumi, s in sig.items():
+        r = next(r for r in rows if r["lumi"] == lumi and r["truth"] == "A")
+        kl = 1.0 / (2 * (s0 ** 2 + s[0] ** 2))
+        sd = 1.0 / math.sqrt(s0 ** 2 + s[0] ** 2)     # sd of the update over data sets
+        assert r["update_mean"] == pytest.approx(kl, abs=4 * sd / math.sqrt(1000) + 0.02)
+        assert r["ln_B_mean"] == pytest.approx(r["update_mean"] + 0.5)
+        assert r["ess_median_truth"] > 100
+        rb = next(r for r in rows if r["lumi"] == lumi and r["truth"] == "B")
+        assert rb["update_mean"] == pytest.approx(kl, abs=4 * sd / math.sqrt(1000) + 0.02)
+        assert rb["ln_B_now"] is None and rb["ln_B_mean"] is None
+
+
+# ------------------------------------------------------------------ coverage (acceptance)
+@pytest.fixture(scope="module")
+def sm_mu_asm():
+    from bkfit.api import _run_config
+    from bkfit.inference.assemble import assemble
+    cfg = _run_config({"run": {"name": "coverage"}, "model": {"name": "sm_mu"},
+                       "likelihood": {"files": ["likelihoods/bknunu.yaml"],
+                                      "include": ["belle2_2023_Bp_Knunu_gauss"]},
+                       "nuisances": {"sets": ["ff_BK"]}})
+    return assemble(cfg)
+
+
+@pytest.mark.parametrize("lumi,mu_true,seed", [(5.0, 1.0, 7), (50.0, 2.0, 8)])
+def test_sm_mu_fitted_to_its_own_simulated_data_covers_mu(sm_mu_asm, projections, lumi,
+                                                          mu_true, seed):
+    """Simulate 200 data sets of the projected B+ -> K+ nu nu measurement from sm_mu at
+    mu_true (prediction from bkfit's model, nuisances at their central values), fit mu on a
+    fine grid with the run's flat prior (U(0, 15)) and the projected Gaussian likelihood,
+    and count how often the 68 % central credible interval holds mu_true (with 5000 sets
+    instead of 200: 68.5 % and 68.9 %)."""
+    p = projections["BR(B+->Knunu)"]
+    grid = np.linspace(0.0, 15.0, 3001)
+    z = np.zeros((grid.size, len(sm_mu_asm.blocks[0].names)))
+    pred = fc.evaluate_draws(sm_mu_asm, {"mu": grid, "nuis::ff_BK": z}, [p.predict])
+    sm = float(pred[np.searchsorted(grid, 1.0), 0])
+    sig = np.array([fc.projected_sigma(p, lumi, sm)])
+    truth = fc.evaluate_draws(sm_mu_asm, {"mu": np.array([mu_true]),
+                                          "nuis::ff_BK": np.zeros((1, z.shape[1]))},
+                              [p.predict])
+    rng = np.random.default_rng(seed)
+    data = fc.simulate(truth, sig, 200, rng)
+    post = fc.gaussian_loglik(data, pred, sig)
+    post = np.exp(post - post.max(axis=1, keepdims=True))
+    cdf = np.cumsum(post, axis=1)
+    cdf /= cdf[:, -1:]
+    lo = grid[np.argmax(cdf >= 0.16, axis=1)]
+    hi = grid[np.argmax(cdf >= 0.84, axis=1)]
+    cover = np.mean((lo <= mu_true) & (mu_true <= hi))
+    assert 0.60 <= cover <= 0.76, cover
+    # the interval width follows the projected uncertainty: sigma_mu = sigma / BR_SM
+    assert np.median(hi - lo) / 2 == pytest.approx(sig[0] / sm, rel=0.05)
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("text,msg", [("0", "positive"), ("1,a", "not a number"),
+                                      ("", "not a number"), ("-5", "positive"),
+                                      ("nan", "positive"), ("5,5", "repeated")])
+def test_bad_luminosity_lists(text, msg):
+    with pytest.raises(InputError, match=msg):
+        fc.parse_lumi(text)
+
+
+def test_unknown_observable_gets_did_you_mean(projections):
+    with pytest.raises(InputError, match="Did you mean 'BR\\(B\\+->Knunu\\)'"):
+        fc.select(projections, ["BR(B+->Knunnu)"])
+
+
+@pytest.mark.parametrize("entry,msg", [
+    ({"predict": "BR(B+->Knunnu)", "experiment": "x", "kind": "absolute", "points": {5: 1},
+      "source": "s"}, "unknown observable 'BR\\(B\\+->Knunnu\\)'"),
+    ({"predict": "BR(B+->Knunu)", "experiment": "x", "kind": "relative_to_sm",
+      "points": {5: 0.3}, "source": "s"}, "needs 'sm_observable'"),
+    ({"predict": "BR(B+->Knunu)", "experiment": "x", "kind": "absolute", "points": {5: -1},
+      "source": "s"}, "must be > 0"),
+    ({"predict": "BR(B+->Knunu)", "experiment": "x", "kind": "absolut", "points": {5: 1},
+      "source": "s"}, "kind"),
+    ({"predict": "BR(B+->Knunu)", "experiment": "x", "kind": "absolute", "points": {5: 1},
+      "source": "s", "sorce": "t"}, "sorce"),
+])
+def test_bad_projection_files(tmp_path, entry, msg):
+    import yaml
+    f = tmp_path / "p.yaml"
+    f.write_text(yaml.safe_dump({"projections": {"X": entry}}))
+    with pytest.raises(InputError, match=msg):
+        fc.load_projections(f)
+
+
+# ------------------------------------------------------------------ the command
+def _synthetic_run(folder, mu_mean, mu_sd, n=300, seed=0):
+    """A run folder of model sm_mu (Gaussian Belle II summary, ff_BK nuisances) whose
+    posterior is a synthetic N(mu_mean, mu_sd) (no fit: the forecast reads the draws)."""
+    import arviz as az
+    from bkfit.inputs import NUISANCE_SETS
+    folder.mkdir()
+    (folder / "run.toml").write_text(
+        '[run]\nname = "syn"\n[model]\nname = "sm_mu"\n'
+        '[likelihood]\nfiles = ["likelihoods/bknunu.yaml"]\n'
+        'include = ["belle2_2023_Bp_Knunu_gauss"]\n[nuisances]\nsets = ["ff_BK"]\n')
+    rng = np.random.default_rng(seed)
+    k = len(NUISANCE_SETS["ff_BK"])
+    az.from_dict(posterior={"mu": np.abs(rng.normal(mu_mean, mu_sd, (2, n))),
+                            "nuis_ff_BK": rng.normal(size=(2, n, k))}
+                 ).to_netcdf(str(folder / "posterior.nc"))
+    return folder
+
+
+def test_forecast_command_on_synthetic_runs(tmp_path, monkeypatch):
+    """`bkfit forecast` on two synthetic sm_mu runs (mu ~ 1 and mu ~ 4.6): writes the tables
+    and figures; data simulated from either run favour it more with more luminosity."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from bkfit.cli import main
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    a = _synthetic_run(tmp_path / "sm_like", 1.0, 0.05)
+    b = _synthetic_run(tmp_path / "excess", 4.6, 1.0, seed=1)
+    out = tmp_path / "fc"
+    res = CliRunner().invoke(main, ["forecast", str(a), str(b), "--lumi", "1,50",
+                                    "--observable", "BR(B+->Knunu)", "--draws", "200",
+                                    "--datasets", "100", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for f in ("forecast.md", "forecast.json", "forecast_bayes.csv", "forecast_predictive.csv",
+              "forecast_bayes.png", "forecast_bayes.pdf", "forecast_predictive.png"):
+        assert (out / f).is_file(), f
+    js = json.loads((out / "forecast.json").read_text())
+    rows = js["bayes"]
+    for truth in ("sm_like", "excess"):
+        r = {x["lumi"]: x for x in rows if x["truth"] == truth}
+        assert r[50.0]["update_median"] > r[1.0]["update_median"] > 0
+    assert "only the update" in (out / "forecast.md").read_text()
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--lumi", "0"], "positive"),
+    (["--observable", "BR(B0->Knunu)"], "no projection for observable"),
+])
+def test_forecast_command_bad_arguments(tmp_path, monkeypatch, args, msg):
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from bkfit.cli import main
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    a = _synthetic_run(tmp_path / "r", 1.0, 0.1, n=10)
+    res = CliRunner().invoke(main, ["forecast", str(a), "--out", str(tmp_path / "o")] + args)
+    assert res.exit_code == 2 and msg in res.stderr, res.output
