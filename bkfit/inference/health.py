@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpyro.infer import Predictive
+
+from .results import predictive_draws
 
 
 @dataclass
@@ -85,9 +86,8 @@ def term_logliks(asm):
 
 def check(asm, n: int = 10_000, seed: int = 0, batch: int = 64) -> HealthReport:
     """Evaluate every term and the gradient of the total at n prior draws."""
-    prior = Predictive(lambda: asm.numpyro_model(record=False, likelihood=False),
-                       num_samples=n)
-    draws = prior(jax.random.PRNGKey(seed))
+    draws = predictive_draws(lambda: asm.numpyro_model(record=False, likelihood=False),
+                             seed, n=n)
     f = term_logliks(asm)
 
     def one(x):

@@ -142,25 +142,36 @@ def observable_vars(idata, group: str = "posterior") -> list[str]:
     return [v for v in ds.data_vars if ds[v].attrs.get("kind") == "observable"]
 
 
+def predictive_draws(model, seed: int, n: int | None = None,
+                     posterior: dict | None = None) -> dict:
+    """numpyro ``Predictive`` of ``model``, compiled as one program (numpyro runs it op by
+    op otherwise, which for a run's full likelihood costs seconds): ``n`` draws from the
+    prior, or one draw per row of the flat ``posterior`` samples.  Returns numpy arrays."""
+    import jax
+    from numpyro.infer import Predictive
+    if posterior is None:
+        fn = jax.jit(lambda key: Predictive(model, num_samples=n)(key))
+        out = fn(jax.random.PRNGKey(seed))
+    else:
+        fn = jax.jit(lambda key, s: Predictive(model, posterior_samples=s)(key))
+        out = fn(jax.random.PRNGKey(seed), posterior)
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
 def _predictive(asm, samples: dict | None, seed: int, n: int) -> dict:
     """Draws of ``asm.data_model``: given the posterior ``samples`` (chain, draw, ...) or,
     with ``samples=None``, ``n`` draws from the prior; arrays shaped (1 or chains, draws, ...)."""
-    import jax
-    from numpyro.infer import Predictive
     if samples is None:
-        pred = Predictive(asm.data_model, num_samples=n)
-        out = pred(jax.random.PRNGKey(seed))
-        return {k: np.asarray(v)[None] for k, v in out.items()}
+        out = predictive_draws(asm.data_model, seed, n=n)
+        return {k: v[None] for k, v in out.items()}
     sites = {k: np.asarray(samples[k]) for k in asm.sample_sites()}
     c, d = next(iter(sites.values())).shape[:2] if sites else (1, 1)
     flat = {k: v.reshape((c * d,) + v.shape[2:]) for k, v in sites.items()}
     if not flat:     # no sampled site: every draw is the same point
-        pred = Predictive(asm.data_model, num_samples=c * d)
+        out = predictive_draws(asm.data_model, seed, n=c * d)
     else:
-        pred = Predictive(asm.data_model, posterior_samples=flat)
-    out = pred(jax.random.PRNGKey(seed))
-    return {k: np.asarray(v).reshape((c, d) + np.shape(v)[1:]) for k, v in out.items()
-            if k not in flat}
+        out = predictive_draws(asm.data_model, seed, posterior=flat)
+    return {k: v.reshape((c, d) + v.shape[1:]) for k, v in out.items() if k not in flat}
 
 
 def to_inference_data(samples: dict, extra: dict, attrs: dict, asm=None, seed: int = 0,
