@@ -63,7 +63,9 @@ def export_wcxf(run_dir, out=None, fmt: str = "yaml") -> dict:
     that point plus the run's fixed ``[wcxf]`` coefficients; coefficients WCxf cannot hold
     (bkfit's extension names, particle masses) are left out and reported.  Returns
     ``{point: {"file", "parameters", "omitted"}}``."""
+    from ..inputs import load_db
     from ..models.wcxf import write
+    from ..physics.bsnunu import fold_signal_strength
     if fmt not in ("yaml", "json"):
         raise InputError(f"WCxf format '{fmt}': allowed yaml, json")
     cfg, model, points = run_points(run_dir)
@@ -73,7 +75,11 @@ def export_wcxf(run_dir, out=None, fmt: str = "yaml") -> dict:
     outdir.mkdir(parents=True, exist_ok=True)
     res = {}
     for name, theta in points.items():
+        # a rescaled or switched-off SM nu nu part (models sm_mu, wet_eos) as new-physics C_L
         coeffs = dict(model.coefficients(theta))
+        if "nunu_signal_strength" in coeffs:
+            coeffs = {k: (complex(v) if k.startswith("CL_") else v) for k, v in
+                      fold_signal_strength(coeffs, load_db().central).items()}
         for k, v in cfg.background.items():
             coeffs[k] = coeffs[k] + v if k in coeffs else v
         path = outdir / f"wcxf_{name}.{fmt}"

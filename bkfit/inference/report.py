@@ -11,7 +11,7 @@ import arviz as az
 import numpy as np
 
 from .figures import corner_plot
-from .modes import HDI_PROB, MIN_MODE_MASS, VALLEY, hdi_modes, interval_text
+from .modes import HDI_PROB, MIN_MODE_MASS, VALLEY, hdi_modes, interval_text, mode_and_hdi
 from .results import (best_point, checksums, diagnostics, identifiers, interval, label,
                       loo_summary, model_var_names, observable_vars, summarize, term_loglik,
                       versions, warnings_for)
@@ -75,6 +75,7 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
             lines.append(f"| `{label(idata, 'posterior', n)}` | {ms} | {q[0]:.4g} | "
                          f"{q[1]:.4g} | {q[2]:.4g} | {hdi} |")
         lines.append("")
+    lines += marginal_mode_lines(idata, asm)
     bp = best_point(idata, asm)
     lines += ["## Best point (highest log posterior among the samples)", ""]
     lines += [f"- `{k}` = {v:.6g}" for k, v in bp.items()] + [""]
@@ -108,6 +109,59 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
     for param, particle in asm.model.report_masses().items():
         lines += mass_region_lines(idata, param, particle)
     path.write_text("\n".join(lines) + "\n")
+
+
+def _support(d) -> tuple:
+    """(low, high) of a prior distribution's support, None where unbounded."""
+    sup = getattr(d, "support", None)
+    out = []
+    for attr in ("lower_bound", "upper_bound"):
+        v = getattr(sup, attr, None)
+        out.append(float(np.asarray(v)) if v is not None and np.isfinite(np.asarray(v))
+                   else None)
+    return tuple(out)
+
+
+def marginal_mode_lines(idata, asm) -> list[str]:
+    """The table of marginal posterior modes and highest-density intervals of the model's
+    parameters, for models that ask for it (``Model.report_marginal_modes``)."""
+    prob = asm.model.report_marginal_modes()
+    if not prob:
+        return []
+    joint = _joint_mode(idata, asm)
+    lines = [f"## Posterior modes and {prob:.0%} HDI", "",
+             "Joint mode: maximum of ln L + ln prior over all parameters and nuisances "
+             "(`LogLikelihood.posterior_mode`, L-BFGS-B from the best draw).  Marginal mode: "
+             "maximum of a kernel density estimate of each marginal posterior, reflected at "
+             "the prior bounds (`bkfit.inference.modes.marginal_mode`).  Interval: the "
+             f"{prob:.0%} highest-density interval of the draws (`az.hdi`).", "",
+             f"| parameter | joint mode | marginal mode | {prob:.0%} HDI |", "|---|---|---|---|"]
+    for n in asm.model.parameters():
+        if n not in idata.posterior:
+            continue
+        bounds = _support(asm.priors[n]) if n in asm.priors else (None, None)
+        m, lo, hi = mode_and_hdi(idata.posterior[n].values, prob, bounds)
+        j = f"{float(joint[n]):.3g}" if joint else "–"
+        lines.append(f"| `{label(idata, 'posterior', n)}` | {j} | {m:.3g} | "
+                     f"[{lo:.3g}, {hi:.3g}] |")
+    return lines + [""]
+
+
+def _joint_mode(idata, asm) -> dict | None:
+    """The joint posterior mode from the best draw, or None if it cannot be found."""
+    from ..errors import BkfitError
+    from .loglik import LogLikelihood
+    from .results import identifier
+    try:
+        ll = LogLikelihood(asm)
+        i = int(np.argmax(idata.sample_stats["lp"].values.reshape(-1)))
+        start = {}
+        for n in ll.names:
+            v = idata.posterior[identifier(n)].values
+            start[n] = v.reshape((-1,) + v.shape[2:])[i]
+        return ll.posterior_mode(start)[0]
+    except (BkfitError, KeyError, ValueError):
+        return None
 
 
 def mass_region_lines(idata, param: str, label: str) -> list[str]:

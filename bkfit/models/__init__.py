@@ -15,6 +15,7 @@ MODELS: dict[str, str] = {
     "sm": "bkfit.models.left:SM",
     "left": "bkfit.models.left:LEFT",
     "sm_mu": "bkfit.models.left:SMmu",
+    "wet_eos": "bkfit.models.left:WETEOS",
     # leptoquarks (seed notation; aliases: Dorsner et al. 1603.04993 names) -- see
     # bkfit/models/leptoquarks.py and docs/leptoquarks.md
     "lq_S0": "bkfit.models.leptoquarks:LQ_S0",

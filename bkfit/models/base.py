@@ -46,6 +46,11 @@ class Model:
         naming the particle (data only: the report formats it, bkfit.inference.results)."""
         return {}
 
+    def report_marginal_modes(self) -> float | None:
+        """Credibility (e.g. 0.95) of the "marginal posterior mode and highest-density
+        interval" table the report adds for this model's parameters, or None for no table."""
+        return None
+
     # observables the report should show for this model (name, args)
     def key_observables(self) -> list[tuple[str, dict]]:
         """The ``(name, args)`` observables the report shows for this model."""

@@ -61,6 +61,20 @@ def CL_SM(par):
     return -par["Xt_di->djnunu"] / par["s2w"] / par["alpha_e(mb)/alpha_e(MZ)"]
 
 
+def fold_signal_strength(wc: dict, par) -> dict:
+    """``wc`` without the extension key ``nunu_signal_strength`` (mu): its SM rescaling
+    C_L^SM -> sqrt(mu) C_L^SM moved into the new-physics C_L^ii (+ (sqrt(mu) - 1) C_L^SM for
+    i = e, mu, tau), so that WCxf, which has no such key, can hold the same physics."""
+    if "nunu_signal_strength" not in wc:
+        return dict(wc)
+    out = {k: v for k, v in wc.items() if k != "nunu_signal_strength"}
+    shift = (jnp.sqrt(jnp.maximum(wc["nunu_signal_strength"], 0.0)) - 1.0) * CL_SM(par)
+    for f in FLAVOURS:
+        k = f"CL_bsnu{f}nu{f}"
+        out[k] = out.get(k, 0.0) + shift
+    return out
+
+
 def coupling_sums(wc: dict, par) -> tuple:
     """(S_plus, S_minus) = sum over the 9 neutrino pairs and both neutrino chiralities of
     |C_L + C_R|^2 and |C_L - C_R|^2, SM included."""

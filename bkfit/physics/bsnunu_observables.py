@@ -109,8 +109,9 @@ def _inv(catalogue, mode):
             out = jax.vmap(f)(lo.ravel(), hi.ravel()).reshape(lo.shape)
         n = points_for_bins(q2min, q2max)
         if w.active(coeffs):
-            g = lambda l_, h_: w.BR_bin(mode, l_, h_, coeffs, par, n=n)  # noqa: E731
-            out = out + jax.vmap(g)(lo.ravel(), hi.ravel()).reshape(lo.shape)
+            # w.BR_bin takes arrays of bins itself (concrete edges at once: exact polynomial)
+            out = out + jnp.reshape(w.BR_bin(mode, q2min, q2max, coeffs, par, n=n),
+                                    jnp.shape(out))
         for c in catalogue.invisible:
             if hasattr(c, "bins"):          # vectors of bins at once (tabulated, see hooks)
                 out = out + jnp.reshape(c.bins(mode, q2min, q2max, coeffs, par, n=n),

@@ -43,9 +43,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import bsnunu as b
-from .common import integrate_endpoint, kallen_pos, safe_sqrt
+from .common import integrate_endpoint, integrate_polynomial, is_concrete, kallen_pos, safe_sqrt
 from .dirac import G, G5, SIG
 from .invisible_amplitudes import hadronic, msq_averaged
 
@@ -189,11 +190,15 @@ def dBR_dq2(mode: str, q2, wc: dict, par, longitudinal: bool = False):
 
 def BR_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48, longitudinal: bool = False):
     """BR of this module's final states integrated over [q2min, q2max] (0.0 if none is
-    active); the integration starts at the lowest pair threshold."""
+    active); the integration starts at the lowest pair threshold.  Arrays of bins: concrete
+    edges are integrated all at once (for massless pairs an exact polynomial in the
+    coefficients and form-factor parameters, see :func:`_massless_bins`), traced ones bin by
+    bin."""
     if not active(wc):
         return 0.0
     n = n or 48
-    if jnp.ndim(q2min) or jnp.ndim(q2max_):            # arrays of bins: one integral each
+    arrays = bool(jnp.ndim(q2min) or jnp.ndim(q2max_))
+    if arrays and not (is_concrete(q2min) and is_concrete(q2max_)):
         lo, hi = jnp.broadcast_arrays(jnp.asarray(q2min, float), jnp.asarray(q2max_, float))
         one = lambda l_, h_: BR_bin(mode, l_, h_, wc, par, n, longitudinal)  # noqa: E731
         return jax.vmap(one)(lo.ravel(), hi.ravel()).reshape(lo.shape)
@@ -201,15 +206,46 @@ def BR_bin(mode: str, q2min, q2max_, wc: dict, par, n: int = 48, longitudinal: b
     out = 0.0
     # one integral per final state: its own threshold keeps the endpoint substitution accurate
     for i, j, legs, ops in _classes(wc):
+        one = {f"{p}_bsnu{i}nu{j}": c for p, c in ops}
+        masses = {k: wc[k] for k in (MASS_KEYS[i] if legs[0] else None,
+                                      MASS_KEYS[j] if legs[1] else None) if k in wc}
+        if not masses:
+            out = out + _massless_bins(mode, q2min, q2max_, top, one, par, n, longitudinal,
+                                       (i, j, legs))
+            continue
+        # a sterile mass (possibly sampled): the rate is no polynomial in it, quadrature
+        one = {**masses, **one}
         m1, m2 = _masses(wc, i, j, legs)
         thr = (m1 + m2) ** 2
-        lo = jnp.clip(q2min, thr, top)
-        hi = jnp.maximum(jnp.clip(q2max_, thr, top), lo)
-        one = {**{k: v for k, v in wc.items() if k in MASS_KEYS.values()},
-               **{f"{p}_bsnu{i}nu{j}": c for p, c in ops}}
         f = jax.vmap(lambda x, one=one: dBR_dq2(mode, x, one, par, longitudinal))
-        out = out + integrate_endpoint(f, lo, hi, n=n)
+
+        def single(l_, h_, f=f, thr=thr):
+            lo = jnp.clip(l_, thr, top)
+            return integrate_endpoint(f, lo, jnp.maximum(jnp.clip(h_, thr, top), lo), n=n)
+        if arrays:
+            lo, hi = jnp.broadcast_arrays(jnp.asarray(q2min, float), jnp.asarray(q2max_, float))
+            out = out + jax.vmap(single)(lo.ravel(), hi.ravel()).reshape(lo.shape)
+        else:
+            out = out + single(q2min, q2max_)
     return out
+
+
+def _massless_bins(mode, q2min, q2max_, top, one, par, n, longitudinal, tag):
+    """BR of one massless final state (coefficients ``one``) over [q2min, q2max] (scalars or
+    arrays of bins).  The rate is a quadratic polynomial in the coefficients and a quadratic
+    form in the form-factor coefficients, so with traced coefficients or form factors and
+    concrete edges and other parameters the bin integrals are one contraction with constants
+    computed once (``common.integrate_polynomial``, which checks them against the quadrature
+    when it builds them); otherwise the quadrature itself."""
+    if is_concrete(q2min) and is_concrete(q2max_) and is_concrete(top):
+        lo = np.clip(np.asarray(q2min, float), 0.0, float(top))
+        hi = np.maximum(np.clip(np.asarray(q2max_, float), 0.0, float(top)), lo)
+    else:
+        lo = jnp.clip(q2min, 0.0, top)
+        hi = jnp.maximum(jnp.clip(q2max_, 0.0, top), lo)
+    return integrate_polynomial(lambda q, c, p: dBR_dq2(mode, q, c, p, longitudinal), one,
+                                lo, hi, par, b.FF_NAMES[b.MODES[mode][2]],
+                                key=("bsnunu_wet", mode, tag, longitudinal), n=n)
 
 
 def BR(mode: str, wc: dict, par, n: int = 48):

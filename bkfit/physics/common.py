@@ -424,7 +424,7 @@ def integrate_polynomial(rate, coeffs: dict, a, b, par: dict, names=(), key=None
     coeffs_concrete = all(_concrete(v) for v in cvals)
 
     def direct():
-        return integrate_endpoint(lambda q: rate(q, coeffs, par), a, b, n=n)
+        return _integrate_vector(lambda q, p: rate(q, coeffs, p), a, b, par, n)
 
     if (not _FAST[0] or (names_concrete and coeffs_concrete)
             or not (_concrete(a) and _concrete(b))):
