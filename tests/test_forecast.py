@@ -246,6 +246,7 @@ def test_forecast_command_on_synthetic_runs(tmp_path, monkeypatch):
 @pytest.mark.parametrize("args,msg", [
     (["--lumi", "0"], "positive"),
     (["--observable", "BR(B0->Knunu)"], "no projection for observable"),
+    (["--observable", "belle2_kpnunu_spectrum"], "fitted without it"),
 ])
 def test_forecast_command_bad_arguments(tmp_path, monkeypatch, args, msg):
     from pathlib import Path
@@ -257,3 +258,183 @@ def test_forecast_command_bad_arguments(tmp_path, monkeypatch, args, msg):
     a = _synthetic_run(tmp_path / "r", 1.0, 0.1, n=10)
     res = CliRunner().invoke(main, ["forecast", str(a), "--out", str(tmp_path / "o")] + args)
     assert res.exit_code == 2 and msg in res.stderr, res.output
+
+
+# ------------------------------------------------------------------ Belle II spectrum
+# projected from the published likelihood (bkfit/inference/forecast_spectrum.py)
+from bkfit.inference import forecast_spectrum as fs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def spectrum_projection():
+    return fs.load_workspace_projections()["belle2_kpnunu_spectrum"]
+
+
+@pytest.fixture(scope="module")
+def belle2_term():
+    from bkfit.likelihood.pyhf_term import default_term
+    return default_term()
+
+
+def test_spectrum_counts_at_the_published_luminosity_are_pyhf_expected_data(
+        spectrum_projection, belle2_term):
+    """At the reference spectrum (every weight 1 = Belle II's SM signal, mu = 1) and nominal
+    nuisances, bkfit's expected counts of every fit bin, passed through the forecast's
+    scaling at L = L0, equal pyhf's own model.expected_actualdata of the published
+    workspace (suggested init: mu = 1, nuisances nominal) within 1e-6; at other L they are
+    those counts x L / 0.362 ab^-1, the luminosity of arXiv:2311.14647."""
+    import jax.numpy as jnp
+    import pyhf
+    from bkfit.inputs.shipped import shipped_dir
+    term = belle2_term
+    assert term.name == spectrum_projection.term
+    assert spectrum_projection.luminosity == pytest.approx(0.362)
+    tot = term.expected_counts([jnp.asarray(term.null_bins)], term.nominal_nuisances())
+    sig = {c: jnp.zeros_like(v) for c, v in tot.items()}
+    found = [{"term": term.name, "expected": {c: np.asarray(v)[None] for c, v in tot.items()},
+              "signal": {c: np.asarray(v)[None] for c, v in sig.items()},
+              "observed": term.observed_counts()}]
+    got = fs.counts_from_predictive(found, spectrum_projection)
+    spec = json.loads((shipped_dir("likelihoods") / "belle2_kpnunu_2023"
+                       / "combined_likelihood.json").read_text())
+    model = pyhf.Workspace(spec).model()
+    ref = np.asarray(model.expected_actualdata(model.config.suggested_init()), float)
+    ref = {c: ref[model.config.channel_slices[c]] for c in model.config.channels}
+    want = np.concatenate([ref[c] for c in dict.fromkeys(got["channels"])])
+    assert got["counts"].shape == (1, 30)
+    for lumi in (spectrum_projection.luminosity, 1.0, 50.0):
+        s = fs.lumi_scales(spectrum_projection, [lumi])[lumi]
+        np.testing.assert_allclose(got["counts"][0] * s,
+                                   want * lumi / 0.362, rtol=1e-6)
+
+
+def test_spectrum_plot_grouping_matches_the_reweighting_maps(spectrum_projection, belle2_term):
+    """The q^2_rec index of each ITA signal-region bin (projections.yaml) agrees with the
+    published map of that channel: rows with the same index have nearly the same mean true
+    q^2 (within 1 GeV^2), and the groups are ordered low to high by more than 2 GeV^2."""
+    plot = spectrum_projection.plot
+    M = np.asarray(belle2_term.maps[f"{plot.channel}/signal"], float)
+    e = np.asarray(belle2_term.all_edges, float)
+    mean_q2 = (M * 0.5 * (e[1:] + e[:-1])).sum(axis=1) / M.sum(axis=1)
+    idx = np.asarray(plot.q2_rec_bin)
+    assert len(idx) == M.shape[0]
+    groups = [mean_q2[idx == k] for k in range(idx.max() + 1)]
+    assert all(np.ptp(g) < 1.0 for g in groups), groups
+    centres = [g.mean() for g in groups]
+    assert np.all(np.diff(centres) > 2.0), centres
+
+
+def test_poisson_evidence_update_against_the_negative_binomial():
+    """Rate lambda ~ Gamma(alpha, beta) over the posterior draws, measurement d ~
+    Poisson(lambda s) at s = L / L0: the evidence update E[Poisson(d | lambda s)] is the
+    negative binomial NB(d; alpha, beta / (beta + s)) (Poisson-Gamma conjugacy, scipy)."""
+    rng = np.random.default_rng(11)
+    alpha, beta, s, n = 6.0, 2.0, 3.0, 40000
+    lam = rng.gamma(alpha, 1.0 / beta, size=(n, 1))
+    data = np.array([[0.0], [5.0], [9.0], [20.0]])
+    ll = fs.counted_loglik(data, {"counts": lam, "signal": 0 * lam}, s, "draws")
+    lnmean, ess = fc.log_evidence_update(ll)
+    exact = stats.nbinom.logpmf(data[:, 0], alpha, beta / (beta + s))
+    w = np.exp(ll - ll.max(axis=1, keepdims=True))
+    rel_sd = w.std(axis=1) / w.mean(axis=1) / math.sqrt(n)       # MC error of the mean of w
+    assert np.all(np.abs(lnmean - exact) < 4 * rel_sd + 1e-12), (lnmean - exact, rel_sd)
+    assert np.all(ess > 100)
+
+
+def test_marginal_likelihood_is_the_gaussian_with_systematic_covariance():
+    """``nuisances: marginal``: each draw gives scipy's multivariate normal with mean
+    s (signal + background regressed on the signal) and covariance diag(s mean total) +
+    s^2 Cov(residual background) (here the background is independent of the signal, so the
+    regression is the mean and the residual covariance Cov(background) up to sampling
+    noise); averaged over Gaussian signal draws N(m, S) the update is
+    N(d; s (m + b), V + s^2 S)."""
+    rng = np.random.default_rng(5)
+    n, s = 20000, 4.0
+    m, S = np.array([30.0, 10.0, 5.0]), np.diag([16.0, 4.0, 1.0])
+    sig = rng.multivariate_normal(m, S, size=n)
+    bkg = rng.multivariate_normal([400.0, 300.0, 100.0],
+                                  [[25.0, 10.0, 0.0], [10.0, 16.0, 2.0], [0.0, 2.0, 9.0]],
+                                  size=n)
+    scored = {"counts": sig + bkg, "signal": sig}
+    V = np.diag(s * (sig + bkg).mean(axis=0)) + s ** 2 * np.cov(bkg, rowvar=False)
+    data = np.array([[1700.0, 1250.0, 420.0], [1800.0, 1200.0, 400.0]])
+    ll = fs.counted_loglik(data, scored, s, "marginal")
+    for i in (0, 1, n - 1):
+        ref = stats.multivariate_normal.logpdf(data, s * (sig[i] + bkg.mean(axis=0)), V)
+        np.testing.assert_allclose(ll[:, i], ref, atol=0.05)
+    # a background that follows the signal (b = b0 - 2 sig + noise) is predicted per draw
+    corr = {"counts": sig + 500.0 - sig * 2.0 + 0.1 * bkg, "signal": sig}
+    bfit, cov = fs.background_model(corr)
+    np.testing.assert_allclose(bfit, 500.0 - 2.0 * sig + 0.1 * bkg.mean(axis=0), atol=0.2)
+    np.testing.assert_allclose(cov, 0.01 * np.cov(bkg, rowvar=False), rtol=0.05, atol=0.01)
+    lnmean, _ = fc.log_evidence_update(ll)
+    exact = stats.multivariate_normal.logpdf(data, s * (m + bkg.mean(axis=0)), V + s ** 2 * S)
+    np.testing.assert_allclose(lnmean, exact, atol=0.02)
+
+
+@pytest.mark.parametrize("nuisances", ["draws", "marginal"])
+def test_expected_ln_b_of_two_point_hypotheses_grows_with_luminosity(nuisances):
+    """Two runs whose every draw predicts the same counts per unit luminosity, lam_A and
+    lam_B (no spread, so no systematic part), data d ~ Poisson(lam_A L) from A: the expected
+    ln B_AB is L x the Kullback-Leibler divergence per unit luminosity, exactly
+    sum lam_A ln(lam_A / lam_B) - lam_A + lam_B (Poisson likelihood) or, for the Gaussian
+    approximation of ``marginal`` (variance lam L), sum [ln(lam_B / lam_A) - 1 + lam_A / lam_B
+    + L (lam_A - lam_B)^2 / lam_B] / 2 (the expectation over the Poisson data)."""
+    lam_a = np.array([50.0, 80.0, 30.0, 10.0])
+    lam_b = np.array([60.0, 70.0, 30.0, 15.0])
+    n, n_sets = 8, 3000
+    lumis = [1.0, 5.0, 50.0]
+    preds = {"A": np.zeros((n, 0)), "B": np.zeros((n, 0))}
+    counted = {"spec": {"scales": {L: L for L in lumis}, "nuisances": nuisances,
+                        "runs": {k: {"counts": np.tile(v, (n, 1)), "signal": np.zeros((n, 4))}
+                                 for k, v in (("A", lam_a), ("B", lam_b))}}}
+    rows = fc.bayes_factor_table(preds, {L: np.zeros(0) for L in lumis}, n_sets=n_sets,
+                                 seed=4, counted=counted)
+    got = []
+    for L in lumis:
+        r = next(r for r in rows if r["lumi"] == L and r["truth"] == "A")
+        lr = np.log(lam_a / lam_b)
+        if nuisances == "draws":
+            kl = L * np.sum(lam_a * lr - lam_a + lam_b)
+            sd = math.sqrt(L * np.sum(lam_a * lr ** 2))
+        else:
+            kl = 0.5 * np.sum(-lr - 1 + lam_a / lam_b + L * (lam_a - lam_b) ** 2 / lam_b)
+            sd = math.sqrt(np.sum(L * lam_a * ((lam_a - lam_b) / lam_b) ** 2) + 1.0)
+        assert r["update_mean"] == pytest.approx(kl, abs=4 * sd / math.sqrt(n_sets)), (L, kl)
+        assert r["ess_median_truth"] == pytest.approx(n // 2)
+        got.append(r["update_mean"])
+    assert got[0] < got[1] < got[2]
+
+
+def test_spectrum_selection(spectrum_projection, projections):
+    """By default the spectrum is used when every run has the Belle II term and then
+    replaces the table's BR(B+ -> K+ nu nu) (same events); a run without the term drops it
+    with a note; asking for it then, or for both, is an InputError."""
+    works = {"belle2_kpnunu_spectrum": spectrum_projection}
+    term = spectrum_projection.term
+    g, w, notes = fs.choose(projections, works, None, {"a": [term], "b": [term, "x"]})
+    assert list(w) == ["belle2_kpnunu_spectrum"] and "BR(B+->Knunu)" not in g
+    assert "BR(B0->K*nunu)" in g and any("replaces" in x for x in notes)
+    g, w, notes = fs.choose(projections, works, None, {"a": [term], "b": ["x"]})
+    assert not w and "BR(B+->Knunu)" in g and any("left out" in x for x in notes)
+    with pytest.raises(InputError, match="fitted without it"):
+        fs.choose(projections, works, ["belle2_kpnunu_spectrum"], {"a": [term], "b": ["x"]})
+    with pytest.raises(InputError, match="same measurement"):
+        fs.choose(projections, works, ["belle2_kpnunu_spectrum", "BR(B+->Knunu)"],
+                  {"a": [term]})
+    with pytest.raises(InputError, match="Did you mean 'belle2_kpnunu_spectrum'"):
+        fs.check_names(projections, works, ["belle2_kpnunu_spectrun"])
+
+
+@pytest.mark.parametrize("entry,msg", [
+    ({"term": "t", "experiment": "x", "luminosity": -1, "source": "s"}, "must be > 0"),
+    ({"term": "t", "experiment": "x", "luminosity": 1, "source": "s", "nuisances": "profile"},
+     "nuisances"),
+    ({"term": "t", "experiment": "x", "source": "s"}, "luminosity"),
+])
+def test_bad_workspace_projection_entries(tmp_path, entry, msg):
+    import yaml
+    f = tmp_path / "p.yaml"
+    f.write_text(yaml.safe_dump({"workspaces": {"W": entry}}))
+    with pytest.raises(InputError, match=msg):
+        fs.load_workspace_projections(f)

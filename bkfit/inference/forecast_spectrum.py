@@ -205,23 +205,42 @@ def split_halves(runs: dict, n_draws: dict) -> dict:
     return out
 
 
+def background_model(scored: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean background per draw (draw, bin), residual covariance (bin, bin))``: the
+    background b = total - signal of the scored draws regressed linearly on their signal
+    (least squares on [1, signal], minimum-norm for the bins without signal), i.e. the
+    Gaussian conditional of the background given the signal, with the covariance of the
+    residuals (today's posterior spread of the background at a given signal)."""
+    tot, sig = np.asarray(scored["counts"], float), np.asarray(scored["signal"], float)
+    bkg = tot - sig
+    n, nb = tot.shape
+    if n < 2:
+        return bkg, np.zeros((nb, nb))
+    X = np.concatenate([np.ones((n, 1)), sig - sig.mean(axis=0)], axis=1)
+    coef = np.linalg.lstsq(X, bkg, rcond=None)[0]
+    fit = X @ coef
+    res = bkg - fit
+    return fit, np.atleast_2d(np.cov(res, rowvar=False))
+
+
 def marginal_loglik(data: np.ndarray, scored: dict, scale) -> np.ndarray:
     """ln L_new with the workspace nuisances marginalised (Gaussian approximation): a draw
-    theta' of a run predicts d ~ N(s (signal(theta') + b), V) with b the run's mean
-    background (total - signal) over its draws, V = diag(s mean total) + s s^T C, C the
-    covariance of the background over the draws (today's posterior systematic spread, kept
-    as a fixed relative uncertainty) and s = L / L0 per bin; shape (set, draw)."""
+    theta' of a run predicts d ~ N(s (signal(theta') + b(theta')), V) with b(theta') the
+    run's background at that signal (:func:`background_model`), V = diag(s mean total) +
+    s s^T C, C the residual covariance of the background over the draws (today's posterior
+    systematic spread, kept as a fixed relative uncertainty) and s = L / L0 per bin;
+    shape (set, draw)."""
     from scipy.linalg import cho_factor, cho_solve
     tot, sig = np.asarray(scored["counts"], float), np.asarray(scored["signal"], float)
     nb = tot.shape[1]
     sv = np.broadcast_to(np.asarray(scale, float), (nb,))
-    bkg = tot - sig
-    cov = np.atleast_2d(np.cov(bkg, rowvar=False)) if tot.shape[0] > 1 else np.zeros((nb, nb))
+    bfit, cov = background_model(scored)
     V = np.diag(sv * tot.mean(axis=0)) + np.outer(sv, sv) * cov
     cf = cho_factor(V, lower=True)
-    mu = sv * (sig + bkg.mean(axis=0))                               # (draw, bin)
+    data = np.asarray(data, float)
+    mu = sv * (sig + bfit)                                           # (draw, bin)
     Vi_mu = cho_solve(cf, mu.T)                                      # (bin, draw)
-    Vi_d = cho_solve(cf, np.asarray(data, float).T)                  # (bin, set)
+    Vi_d = cho_solve(cf, data.T)                                     # (bin, set)
     quad = (np.einsum("sb,bs->s", data, Vi_d)[:, None] - 2.0 * data @ Vi_mu
             + np.einsum("db,bd->d", mu, Vi_mu)[None, :])
     logdet = 2.0 * np.sum(np.log(np.diag(cf[0])))
