@@ -438,3 +438,58 @@ def test_bad_workspace_projection_entries(tmp_path, entry, msg):
     f.write_text(yaml.safe_dump({"workspaces": {"W": entry}}))
     with pytest.raises(InputError, match=msg):
         fs.load_workspace_projections(f)
+
+
+def _synthetic_belle2_run(folder, mu_mean, mu_sd, n=60, seed=0):
+    """A run folder of model sm_mu fitted (synthetically) with the full Belle II likelihood:
+    posterior N(mu_mean, mu_sd) for mu, standard-normal form-factor nuisances and the
+    workspace nuisances scattered around their nominal values."""
+    import arviz as az
+    from bkfit.inference.results import identifiers
+    from bkfit.inputs import NUISANCE_SETS
+    from bkfit.likelihood.pyhf_term import default_term
+    folder.mkdir()
+    (folder / "run.toml").write_text(
+        '[run]\nname = "syn"\n[model]\nname = "sm_mu"\n'
+        '[likelihood]\nfiles = ["likelihoods/belle2_kpnunu_2023.yaml"]\n'
+        '[nuisances]\nsets = ["ff_BK"]\n')
+    rng = np.random.default_rng(seed)
+    nominal = {k: np.asarray(v) for k, v in default_term().nominal_nuisances().items()}
+    ids = identifiers(list(nominal))
+    post = {"mu": np.abs(rng.normal(mu_mean, mu_sd, (2, n))),
+            "nuis_ff_BK": rng.normal(size=(2, n, len(NUISANCE_SETS["ff_BK"])))}
+    for k, v in nominal.items():
+        post[ids[k]] = v + 0.01 * rng.normal(size=(2, n) + v.shape)
+    az.from_dict(posterior=post).to_netcdf(str(folder / "posterior.nc"))
+    return folder
+
+
+@pytest.mark.slow
+def test_forecast_with_the_spectrum_on_synthetic_belle2_runs(tmp_path, monkeypatch):
+    """`bkfit forecast` on two sm_mu runs with the full Belle II likelihood (mu ~ 1 and
+    mu ~ 4.6): the spectrum is used by default (replacing BR(B+->Knunu)), its table, CSV and
+    figure are written, and data from either run favour it more at 5 than at 1 ab^-1."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from bkfit.cli import main
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    a = _synthetic_belle2_run(tmp_path / "sm_like", 1.0, 0.05)
+    b = _synthetic_belle2_run(tmp_path / "excess", 4.6, 0.3, seed=1)
+    out = tmp_path / "fc"
+    res = CliRunner().invoke(main, ["forecast", str(a), str(b), "--lumi", "1,5",
+                                    "--draws", "60", "--datasets", "40", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for f in ("forecast_spectrum.csv", "forecast_spectrum.png", "forecast_spectrum.pdf"):
+        assert (out / f).is_file(), f
+    js = json.loads((out / "forecast.json").read_text())
+    assert "belle2_kpnunu_spectrum" in js["measurements"]
+    assert "BR(B+->Knunu)" not in js["measurements"]
+    assert js["workspaces"]["belle2_kpnunu_spectrum"]["luminosity"] == pytest.approx(0.362)
+    for truth in ("sm_like", "excess"):
+        r = {x["lumi"]: x for x in js["bayes"] if x["truth"] == truth}
+        assert r[5.0]["update_median"] > r[1.0]["update_median"] > 0
+    sp = [r for r in js["spectrum"] if r["q2_rec_bin"] == 0]
+    ratio = {r["model"]: r["signal_median"] for r in sp}
+    assert ratio["excess"] / ratio["sm_like"] == pytest.approx(4.6, rel=0.15)

@@ -37,8 +37,8 @@ from scipy.special import logsumexp
 from .. import observables as obsreg
 from ..errors import (InputError, StrictModel, YamlFloat, did_you_mean, pydantic_errors,
                       refuse_unknown_keys)
+from .forecast_spectrum import DEFAULT_FILE, counted_loglik, simulate_counts, split_halves
 
-DEFAULT_FILE = "projections.yaml"
 SMALL_ESS = 20.0     # reweighting with fewer effective draws than this is flagged
 
 
@@ -253,7 +253,6 @@ def bayes_factor_table(preds: dict, sigmas: dict, ln_b_now: dict | None = None,
     Poisson(counts(theta) L / L0) and every draw's likelihood the matching term
     (:func:`forecast_spectrum.counted_loglik`); the Gaussian and counted parts share the draw.
     """
-    from .forecast_spectrum import counted_loglik, split_halves, simulate_counts
     rng = np.random.default_rng(seed)
     ln_b_now = ln_b_now or {}
     halves = {}

@@ -29,6 +29,8 @@ from scipy.special import gammaln
 
 from ..errors import InputError, StrictModel, YamlFloat, did_you_mean, pydantic_errors
 
+DEFAULT_FILE = "projections.yaml"    # the shipped projections file (forecast.py reads it too)
+
 
 class SpectrumPlot(StrictModel):
     """How the projected reconstructed-q^2 spectrum is drawn: one channel of the workspace
@@ -63,7 +65,6 @@ def load_workspace_projections(path=None) -> dict:
     import yaml
 
     from ..inputs import data_files
-    from .forecast import DEFAULT_FILE
     file = str(path) if path is not None else str(data_files.path(DEFAULT_FILE))
     try:
         raw = yaml.safe_load(Path(file).read_text())
