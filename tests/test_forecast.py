@@ -493,3 +493,20 @@ def test_forecast_with_the_spectrum_on_synthetic_belle2_runs(tmp_path, monkeypat
     sp = [r for r in js["spectrum"] if r["q2_rec_bin"] == 0]
     ratio = {r["model"]: r["signal_median"] for r in sp}
     assert ratio["excess"] / ratio["sm_like"] == pytest.approx(4.6, rel=0.15)
+
+
+def test_statistical_systematics_shrink_with_luminosity():
+    """``systematics: statistical`` scales the background covariance by s (relative spread
+    ~ 1/sqrt(L)), ``relative`` by s^2: one bin, no signal spread, one data set at the
+    prediction: ln L = -ln(2 pi V) / 2 with V = s lam + s C or s lam + s^2 C."""
+    rng = np.random.default_rng(3)
+    bkg = rng.normal(100.0, 5.0, size=(4000, 1))
+    scored = {"counts": bkg, "signal": np.zeros_like(bkg)}
+    c = float(np.var(bkg, ddof=1))
+    for s, syst, v in ((10.0, "relative", 10 * bkg.mean() + 100 * c),
+                       (10.0, "statistical", 10 * bkg.mean() + 10 * c)):
+        d = np.array([[s * bkg.mean()]])
+        _, cov = fs.background_model(scored)
+        assert float(cov[0, 0]) == pytest.approx(c, rel=1e-9)
+        ll = fs.marginal_loglik(d, scored, s, syst)
+        np.testing.assert_allclose(ll[0], -0.5 * math.log(2 * math.pi * v), rtol=1e-9)

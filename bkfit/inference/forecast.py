@@ -248,7 +248,7 @@ def bayes_factor_table(preds: dict, sigmas: dict, ln_b_now: dict | None = None,
 
     ``counted`` adds measurements projected from a published likelihood
     (:mod:`bkfit.inference.forecast_spectrum`): {name: {"scales": {lumi: L / L0},
-    "nuisances": "marginal" | "draws", "runs": {model: {"counts", "signal"}: arrays (draw,
+    "nuisances": "marginal" | "draws", optional "systematics", "runs": {model: {"counts", "signal"}: arrays (draw,
     bin), the same draws as ``preds``}}}; a data set from draw theta adds d ~
     Poisson(counts(theta) L / L0) and every draw's likelihood the matching term
     (:func:`forecast_spectrum.counted_loglik`); the Gaussian and counted parts share the draw.
@@ -274,7 +274,8 @@ def bayes_factor_table(preds: dict, sigmas: dict, ln_b_now: dict | None = None,
                 cdata = simulate_counts(chalves[w][a][0]["counts"][idx], c["scales"][lumi], rng)
                 for m in preds:
                     lls[m] = lls[m] + counted_loglik(cdata, chalves[w][m][1],
-                                                     c["scales"][lumi], c["nuisances"])
+                                                     c["scales"][lumi], c["nuisances"],
+                                                     c.get("systematics", "relative"))
             upd = {m: log_evidence_update(lls[m]) for m in preds}
             for b in preds:
                 if b == a:

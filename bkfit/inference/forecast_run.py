@@ -69,6 +69,7 @@ def run_forecast(runs: dict, lumis: list[float], projections: dict, sm: dict, *,
            for L in lumis}
     preds = {m: r["pred"] for m, r in runs.items()}
     counted = {w: {"scales": fs.lumi_scales(p, lumis), "nuisances": p.nuisances,
+                   "systematics": p.systematics,
                    "runs": {m: r["work"][w] for m, r in runs.items()}}
                for w, p in work.items()}
     evid = {m: read_ln_z(r["dir"]) for m, r in runs.items()}
@@ -87,15 +88,18 @@ def run_forecast(runs: dict, lumis: list[float], projections: dict, sm: dict, *,
             notes.append(f"{n}: projection values not yet checked against the source "
                          f"({p.source})")
     for n, p in work.items():
-        how = ("workspace nuisances marginalised: Gaussian with today's posterior spread of the "
-               "background" if p.nuisances == "marginal" else "each draw's own workspace "
-               "nuisances, Poisson")
+        how = ("workspace nuisances marginalised: Gaussian with today's posterior spread of "
+               "the background at fixed signal, " + (
+                   "kept at today's relative size" if p.systematics == "relative" else
+                   "shrinking like a statistical uncertainty (optimistic)")
+               if p.nuisances == "marginal" else "each draw's own workspace nuisances, "
+               "Poisson")
         notes.append(f"{n}: projected from the likelihood term '{p.term}' (expected counts "
-                     f"of every fit bin x L / {p.luminosity:g} ab^-1; {how}; today's "
-                     f"relative systematic uncertainties kept, see docs/forecast.md)")
+                     f"of every fit bin x L / {p.luminosity:g} ab^-1; {how}; see "
+                     f"docs/forecast.md)")
     return {"workspaces": {n: {"term": p.term, "experiment": p.experiment,
                                "luminosity": p.luminosity, "source": p.source,
-                               "nuisances": p.nuisances,
+                               "nuisances": p.nuisances, "systematics": p.systematics,
                                "replaces": list(p.replaces),
                                "plot": None if p.plot is None else p.plot.model_dump(),
                                "scales": fs.lumi_scales(p, lumis)}

@@ -54,6 +54,10 @@ class WorkspaceProjection(StrictModel):
     nuisances: Literal["marginal", "draws"] = Field(
         "marginal", description="workspace nuisances in the new likelihood: marginalised "
                                 "(Gaussian, today's posterior spread) or each draw's own")
+    systematics: Literal["relative", "statistical"] = Field(
+        "relative", description="marginal form: the background spread keeps today's "
+                                "relative size (C x s^2) or shrinks like a statistical "
+                                "one (C x s)")
     replaces: list[str] = Field(default_factory=list)
     plot: SpectrumPlot | None = None
 
@@ -224,19 +228,26 @@ def background_model(scored: dict) -> tuple[np.ndarray, np.ndarray]:
     return fit, np.atleast_2d(np.cov(res, rowvar=False))
 
 
-def marginal_loglik(data: np.ndarray, scored: dict, scale) -> np.ndarray:
+def marginal_loglik(data: np.ndarray, scored: dict, scale,
+                    systematics: str = "relative") -> np.ndarray:
     """ln L_new with the workspace nuisances marginalised (Gaussian approximation): a draw
     theta' of a run predicts d ~ N(s (signal(theta') + b(theta')), V) with b(theta') the
     run's background at that signal (:func:`background_model`), V = diag(s mean total) +
     s s^T C, C the residual covariance of the background over the draws (today's posterior
     systematic spread, kept as a fixed relative uncertainty) and s = L / L0 per bin;
-    shape (set, draw)."""
+    ``systematics="statistical"`` scales C by s instead of s s^T (the spread shrinks
+    relative to the counts like a statistical one: the optimistic bound); shape (set,
+    draw)."""
     from scipy.linalg import cho_factor, cho_solve
     tot, sig = np.asarray(scored["counts"], float), np.asarray(scored["signal"], float)
     nb = tot.shape[1]
     sv = np.broadcast_to(np.asarray(scale, float), (nb,))
     bfit, cov = background_model(scored)
-    V = np.diag(sv * tot.mean(axis=0)) + np.outer(sv, sv) * cov
+    if systematics not in ("relative", "statistical"):
+        raise InputError(f"systematics must be 'relative' or 'statistical', not "
+                         f"{systematics!r}")
+    grow = np.outer(sv, sv) if systematics == "relative" else np.sqrt(np.outer(sv, sv))
+    V = np.diag(sv * tot.mean(axis=0)) + grow * cov
     cf = cho_factor(V, lower=True)
     data = np.asarray(data, float)
     mu = sv * (sig + bfit)                                           # (draw, bin)
@@ -248,15 +259,17 @@ def marginal_loglik(data: np.ndarray, scored: dict, scale) -> np.ndarray:
     return -0.5 * (quad + logdet + nb * math.log(2 * math.pi))
 
 
-def counted_loglik(data: np.ndarray, scored: dict, scale, nuisances: str) -> np.ndarray:
+def counted_loglik(data: np.ndarray, scored: dict, scale, nuisances: str,
+                   systematics: str = "relative") -> np.ndarray:
     """ln L_new (set, draw) of counted data sets at the scored draws ({"counts", "signal"}
     at the published luminosity) scaled by ``scale``: ``draws`` = prod_i Poisson(d_i |
     counts_i(theta') scale), every draw with its own workspace nuisances
-    (:func:`poisson_loglik`); ``marginal`` = :func:`marginal_loglik`."""
+    (:func:`poisson_loglik`); ``marginal`` = :func:`marginal_loglik` (with
+    ``systematics``)."""
     if nuisances == "draws":
         return poisson_loglik(data, np.asarray(scored["counts"]) * scale)
     if nuisances == "marginal":
-        return marginal_loglik(data, scored, scale)
+        return marginal_loglik(data, scored, scale, systematics)
     raise InputError(f"nuisances must be 'marginal' or 'draws', not {nuisances!r}")
 
 
