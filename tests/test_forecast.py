@@ -163,6 +163,13 @@ def test_sm_mu_fitted_to_its_own_simulated_data_covers_mu(sm_mu_asm, projections
     assert np.median(hi - lo) / 2 == pytest.approx(sig[0] / sm, rel=0.05)
 
 
+def test_no_table_observable_gives_an_empty_prediction(sm_mu_asm):
+    """Only the spectrum asked for: the table part has no column (and no error)."""
+    z = np.zeros((5, len(sm_mu_asm.blocks[0].names)))
+    pred = fc.evaluate_draws(sm_mu_asm, {"mu": np.ones(5), "nuis::ff_BK": z}, [])
+    assert pred.shape == (5, 0)
+
+
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize("text,msg", [("0", "positive"), ("1,a", "not a number"),
                                       ("", "not a number"), ("-5", "positive"),

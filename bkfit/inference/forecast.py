@@ -188,6 +188,8 @@ def evaluate_draws(asm, draws: dict, observables: list[str]) -> np.ndarray:
 
     params = list(asm.priors)
     sites = [b.site for b in asm.blocks]
+    if not observables:                  # e.g. only the spectrum (forecast_spectrum) asked for
+        return np.zeros((len(next(iter(draws.values()))), 0))
 
     def one(x):
         theta = {p: x[p] for p in params}

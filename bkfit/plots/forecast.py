@@ -25,7 +25,10 @@ def predictive_figure(res: dict, runs: dict):
     for j, (ax, n) in enumerate(zip(axes[0], names)):
         allv = np.concatenate([r["pred"][:, j] for r in runs.values()])
         lo, hi = np.quantile(allv, [0.005, 0.995])
-        bins = np.linspace(lo, hi if hi > lo else lo + 1e-12, 40)
+        if not hi - lo > 1e-9 * max(abs(lo), abs(hi)):   # no spread over the draws
+            pad = max(abs(lo) * 1e-3, 1e-12)
+            lo, hi = lo - pad, hi + pad
+        bins = np.linspace(lo, hi, 40)
         for m, r in runs.items():
             ax.hist(r["pred"][:, j], bins=bins, density=True, alpha=0.45, label=m)
         top = ax.get_ylim()[1]
