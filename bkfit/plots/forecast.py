@@ -86,7 +86,9 @@ def spectrum_figure(res: dict, runs: dict, name: str):
     """The projected reconstructed-q^2 spectrum of the workspace measurement ``name``: one
     panel per luminosity, per run the expected signal events in each q^2_rec bin of the
     plotted channel (summed over the classifier bins; median and 68 % band over the
-    posterior draws), with the Poisson error sqrt(N) of the expected total as a bar."""
+    posterior draws), with the Poisson error sqrt(N) of the expected total as a bar and, as
+    a thin bar, that error combined with today's background spread over the draws scaled
+    with L (the systematic part that ``systematics: relative`` keeps)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -102,7 +104,9 @@ def spectrum_figure(res: dict, runs: dict, name: str):
         for i, (m, r) in enumerate(runs.items()):
             c = r["work"][name]
             sig = grouped(c["signal"], c["channels"], plot) * s
-            tot = np.median(grouped(c["counts"], c["channels"], plot), axis=0) * s
+            gtot = grouped(c["counts"], c["channels"], plot)
+            tot = np.median(gtot, axis=0) * s
+            bsd = np.std(gtot - grouped(c["signal"], c["channels"], plot), axis=0) * s
             x = np.arange(sig.shape[1]) + 1 + 0.12 * (i - (len(runs) - 1) / 2)
             lo, med, hi = np.quantile(sig, [0.16, 0.5, 0.84], axis=0)
             ax.errorbar(x, med, yerr=[med - lo, hi - med], fmt="o", ms=4, capsize=3,
@@ -110,6 +114,10 @@ def spectrum_figure(res: dict, runs: dict, name: str):
             ax.errorbar(x + 0.05, med, yerr=np.sqrt(tot), fmt="none", color=f"C{i}",
                         alpha=0.45, lw=3, label=r"$\pm\sqrt{N_\mathrm{total}}$" if i == 0
                         else None)
+            ax.errorbar(x + 0.05, med, yerr=np.sqrt(tot + bsd ** 2), fmt="none",
+                        color=f"C{i}", alpha=0.9, lw=0.8, capsize=2,
+                        label=r"$\pm\sqrt{N} \oplus$ background spread $\propto L$"
+                        if i == 0 else None)
         ax.set_xticks(np.arange(len(set(plot.q2_rec_bin))) + 1)
         ax.set_xlabel(r"$q^2_\mathrm{rec}$ bin (low $\to$ high)")
         ax.set_title(f"{L:g} ab$^{{-1}}$", fontsize=9)
