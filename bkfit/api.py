@@ -458,31 +458,39 @@ def forecast(run_dirs, lumi=(1, 5, 10, 50), observables=None, *, draws: int = 20
     run, its projected uncertainty at each luminosity of ``lumi`` (ab^-1; a list or
     ``"1,5,10,50"``) gives the noisy replicas, and for every ordered pair of runs the expected
     ln B is computed over ``datasets`` data sets simulated from the first (see
-    :mod:`bkfit.inference.forecast`).  Returns the result dict of
+    :mod:`bkfit.inference.forecast`).  The Belle II q^2 spectrum (``belle2_kpnunu_spectrum``,
+    by default when every run has the full Belle II likelihood) is projected from the
+    published likelihood: :func:`belle2_predictive` counts scaled with luminosity
+    (:mod:`bkfit.inference.forecast_spectrum`).  Returns the result dict of
     :func:`bkfit.inference.forecast_run.run_forecast`; with ``out`` it also writes
     forecast.md / .json / *.csv and the figures there.  InputError for an unknown folder,
     observable or a bad luminosity.  Example (not run here)::
 
         res = bkfit.forecast(["results/two_body", "results/dm_scalar_V"], lumi="5,50")
     """
-    from .inference import forecast as fc
+    from .inference import forecast as fc, forecast_spectrum as fs
     from .inference.forecast_run import check_names, run_forecast, write
     from .inputs import load_db
     from .plots.run_io import draws as posterior_draws, load_result
     lumis = fc.parse_lumi(lumi)
-    if isinstance(run_dirs, (str, Path)):
-        run_dirs = [run_dirs]
+    run_dirs = [run_dirs] if isinstance(run_dirs, (str, Path)) else list(run_dirs)
     names = check_names(run_dirs)
-    projs = fc.select(fc.load_projections(projections), observables)
+    table, works = fc.load_projections(projections), fs.load_workspace_projections(projections)
+    fs.check_names(table, works, observables)
+    loaded = {n: load_result(d) for n, d in zip(names, run_dirs)}
+    projs, works, notes = fs.choose(table, works, observables,
+                                    {n: [t.name for t in a.terms] for n, (_, a) in loaded.items()})
     runs = {}
     for name, d in zip(names, run_dirs):
-        idata, asm = load_result(d)
-        sites = list(asm.priors) + [b.site for b in asm.blocks]
-        x, _ = posterior_draws(idata, sites, draws, seed)
+        idata, asm = loaded[name]
+        x, _ = posterior_draws(idata, list(asm.priors) + [b.site for b in asm.blocks], draws, seed)
         runs[name] = {"dir": str(d),
                       "pred": fc.evaluate_draws(asm, x, [p.predict for p in projs.values()])}
+        # belle2_predictive thins with the same (draws, seed): the same posterior draws
+        found = belle2_predictive(d, draws=draws, seed=seed) if works else []
+        runs[name]["work"] = {w: fs.counts_from_predictive(found, p) for w, p in works.items()}
     res = run_forecast(runs, lumis, projs, fc.sm_values(projs, dict(load_db().central)),
-                       datasets=datasets, seed=seed)
+                       datasets=datasets, seed=seed, workspaces=works, notes=notes)
     if out is not None:
         from .plots.forecast import plot_forecast
         res["files"] = [str(p) for p in write(res, out)] + \

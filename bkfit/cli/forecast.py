@@ -10,7 +10,9 @@ import click
               help="integrated luminosities in ab^-1, comma-separated")
 @click.option("--observable", "observables", multiple=True,
               help="projected measurement to use (repeat; default: every entry of the "
-                   "projections file)")
+                   "projections file, and belle2_kpnunu_spectrum, the Belle II q^2 spectrum "
+                   "projected from its published likelihood, when every run has that "
+                   "likelihood; it replaces BR(B+->Knunu))")
 @click.option("--projections", default=None, type=click.Path(),
               help="projections file (default: bkfit/inputs/data/projections.yaml)")
 @click.option("--draws", default=2000, show_default=True, type=click.IntRange(min=4),

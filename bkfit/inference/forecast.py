@@ -37,8 +37,8 @@ from scipy.special import logsumexp
 from .. import observables as obsreg
 from ..errors import (InputError, StrictModel, YamlFloat, did_you_mean, pydantic_errors,
                       refuse_unknown_keys)
+from .forecast_spectrum import DEFAULT_FILE, counted_loglik, simulate_counts, split_halves
 
-DEFAULT_FILE = "projections.yaml"
 SMALL_ESS = 20.0     # reweighting with fewer effective draws than this is flagged
 
 
@@ -72,7 +72,7 @@ def load_projections(path=None, catalogue=None) -> dict:
         raise InputError(f"not valid YAML: {e}", file=file) from None
     if not isinstance(raw, dict) or "projections" not in raw:
         raise InputError("expected a mapping with the key 'projections'", file=file)
-    refuse_unknown_keys(raw, ["projections"], file)
+    refuse_unknown_keys(raw, ["projections", "workspaces"], file)   # workspaces: forecast_spectrum
     if not isinstance(raw["projections"], dict) or not raw["projections"]:
         raise InputError("'projections' must be a non-empty mapping of entries", file=file,
                          field="projections")
@@ -188,6 +188,8 @@ def evaluate_draws(asm, draws: dict, observables: list[str]) -> np.ndarray:
 
     params = list(asm.priors)
     sites = [b.site for b in asm.blocks]
+    if not observables:                  # e.g. only the spectrum (forecast_spectrum) asked for
+        return np.zeros((len(next(iter(draws.values()))), 0))
 
     def one(x):
         theta = {p: x[p] for p in params}
@@ -232,7 +234,8 @@ def log_evidence_update(loglik: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bayes_factor_table(preds: dict, sigmas: dict, ln_b_now: dict | None = None,
-                       n_sets: int = 200, seed: int = 0) -> list[dict]:
+                       n_sets: int = 200, seed: int = 0,
+                       counted: dict | None = None) -> list[dict]:
     """Expected Bayes factors against luminosity.
 
     ``preds``: {model: array (draw, observable)} of posterior predictions; ``sigmas``:
@@ -243,7 +246,15 @@ def bayes_factor_table(preds: dict, sigmas: dict, ln_b_now: dict | None = None,
     the mean, median, 16 % and 84 % quantiles of the update ``ln E_A - ln E_B`` over the
     ``n_sets`` data sets simulated from A, the same for ln B_AB(now) + update where ln B now is
     known, the fraction of sets with ln B_AB > 3 (Kass-Raftery "strong"), and the smallest
-    and median effective sample sizes of the reweighting of A and of B."""
+    and median effective sample sizes of the reweighting of A and of B.
+
+    ``counted`` adds measurements projected from a published likelihood
+    (:mod:`bkfit.inference.forecast_spectrum`): {name: {"scales": {lumi: L / L0},
+    "nuisances": "marginal" | "draws", optional "systematics", "runs": {model: {"counts", "signal"}: arrays (draw,
+    bin), the same draws as ``preds``}}}; a data set from draw theta adds d ~
+    Poisson(counts(theta) L / L0) and every draw's likelihood the matching term
+    (:func:`forecast_spectrum.counted_loglik`); the Gaussian and counted parts share the draw.
+    """
     rng = np.random.default_rng(seed)
     ln_b_now = ln_b_now or {}
     halves = {}
@@ -252,12 +263,22 @@ def bayes_factor_table(preds: dict, sigmas: dict, ln_b_now: dict | None = None,
             raise InputError(f"model '{m}': {p.shape[0]} posterior draws are too few")
         k = p.shape[0] // 2
         halves[m] = (p[:k], p[k:])
+    counted = counted or {}
+    chalves = {w: split_halves(c["runs"], {m: p.shape[0] for m, p in preds.items()})
+               for w, c in counted.items()}
     rows = []
     for lumi, sig in sigmas.items():
         for a in preds:
-            data = simulate(halves[a][0], sig, n_sets, rng)
-            upd = {m: log_evidence_update(gaussian_loglik(data, halves[m][1], sig))
-                   for m in preds}
+            idx = rng.integers(0, halves[a][0].shape[0], size=n_sets)
+            data = halves[a][0][idx] + rng.normal(size=(n_sets, preds[a].shape[1])) * sig
+            lls = {m: gaussian_loglik(data, halves[m][1], sig) for m in preds}
+            for w, c in counted.items():
+                cdata = simulate_counts(chalves[w][a][0]["counts"][idx], c["scales"][lumi], rng)
+                for m in preds:
+                    lls[m] = lls[m] + counted_loglik(cdata, chalves[w][m][1],
+                                                     c["scales"][lumi], c["nuisances"],
+                                                     c.get("systematics", "relative"))
+            upd = {m: log_evidence_update(lls[m]) for m in preds}
             for b in preds:
                 if b == a:
                     continue

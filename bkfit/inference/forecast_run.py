@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import forecast as fc
+from . import forecast_spectrum as fs
 from .compare import combine
 
 
@@ -50,21 +51,32 @@ def current_ln_b(evidences: dict) -> tuple[dict, list[str]]:
 
 
 def run_forecast(runs: dict, lumis: list[float], projections: dict, sm: dict, *,
-                 datasets: int = 200, seed: int = 0) -> dict:
+                 datasets: int = 200, seed: int = 0, workspaces: dict | None = None,
+                 notes: list | None = None) -> dict:
     """The forecast of ``runs`` = {name: {"pred": array (draw, projection), "dir": folder}}
     at luminosities ``lumis`` (ab^-1) for ``projections`` ({name: Projection}, in the column
-    order of ``pred``); ``sm``: SM values of the relative projections.  Returns a dict with
-    ``sigmas`` ({lumi: {projection: sigma}}), ``predictive`` and ``bayes`` (lists of rows, see
-    :func:`forecast.predictive_table`, :func:`forecast.bayes_factor_table`), ``ln_B_now``,
-    ``warnings`` and ``notes``."""
+    order of ``pred``); ``sm``: SM values of the relative projections.  ``workspaces``
+    ({name: WorkspaceProjection}) adds measurements projected from a published likelihood,
+    whose counts each run carries as ``runs[m]["work"][name]``
+    (:func:`forecast_spectrum.counts_from_predictive`, the same draws as ``pred``).  Returns
+    a dict with ``sigmas`` ({lumi: {projection: sigma}}), ``predictive``, ``spectrum`` and
+    ``bayes`` (lists of rows, see :func:`forecast.predictive_table`,
+    :func:`forecast_spectrum.spectrum_table`, :func:`forecast.bayes_factor_table`),
+    ``ln_B_now``, ``warnings`` and ``notes``."""
     names = list(projections)
+    work = workspaces or {}
     sig = {L: np.array([fc.projected_sigma(projections[n], L, sm.get(n)) for n in names])
            for L in lumis}
     preds = {m: r["pred"] for m, r in runs.items()}
+    counted = {w: {"scales": fs.lumi_scales(p, lumis), "nuisances": p.nuisances,
+                   "systematics": p.systematics,
+                   "runs": {m: r["work"][w] for m, r in runs.items()}}
+               for w, p in work.items()}
     evid = {m: read_ln_z(r["dir"]) for m, r in runs.items()}
-    ln_b_now, notes = current_ln_b(evid)
-    rows = fc.bayes_factor_table(preds, sig, ln_b_now, n_sets=datasets, seed=seed) \
-        if len(runs) > 1 else []
+    ln_b_now, notes_b = current_ln_b(evid)
+    notes = list(notes or []) + notes_b
+    rows = fc.bayes_factor_table(preds, sig, ln_b_now, n_sets=datasets, seed=seed,
+                                 counted=counted) if len(runs) > 1 else []
     if len(runs) < 2:
         notes.append("one run only: no Bayes factors (give two or more run folders)")
     for n, p in projections.items():
@@ -75,7 +87,27 @@ def run_forecast(runs: dict, lumis: list[float], projections: dict, sm: dict, *,
         if not p.checked:
             notes.append(f"{n}: projection values not yet checked against the source "
                          f"({p.source})")
-    return {"projections": {n: {"predict": p.predict, "experiment": p.experiment,
+    for n, p in work.items():
+        how = ("workspace nuisances marginalised: Gaussian with today's posterior spread of "
+               "the background at fixed signal, " + (
+                   "kept at today's relative size" if p.systematics == "relative" else
+                   "shrinking like a statistical uncertainty (optimistic)")
+               if p.nuisances == "marginal" else "each draw's own workspace nuisances, "
+               "Poisson")
+        notes.append(f"{n}: projected from the likelihood term '{p.term}' (expected counts "
+                     f"of every fit bin x L / {p.luminosity:g} ab^-1; {how}; see "
+                     f"docs/forecast.md)")
+    return {"workspaces": {n: {"term": p.term, "experiment": p.experiment,
+                               "luminosity": p.luminosity, "source": p.source,
+                               "nuisances": p.nuisances, "systematics": p.systematics,
+                               "replaces": list(p.replaces),
+                               "plot": None if p.plot is None else p.plot.model_dump(),
+                               "scales": fs.lumi_scales(p, lumis)}
+                           for n, p in work.items()},
+            "spectrum": [dict(r, measurement=n) for n, p in work.items()
+                         for r in fs.spectrum_table(runs, n, p, lumis)],
+            "measurements": names + list(work),
+            "projections": {n: {"predict": p.predict, "experiment": p.experiment,
                                 "kind": p.kind, "points": {str(k): v for k, v in p.points.items()},
                                 "source": p.source, "checked": p.checked}
                             for n, p in projections.items()},
@@ -102,7 +134,8 @@ def markdown(res: dict) -> str:
     L = res["lumis"]
     out = ["# Forecast", "",
            f"Runs: {', '.join(f'`{m}` ({d})' for m, d in res['runs'].items())}; "
-           f"{res['datasets']} simulated data sets per (run, luminosity); seed {res['seed']}.",
+           f"{res['datasets']} simulated data sets per (run, luminosity); seed {res['seed']}.", "",
+           f"Measurements: {', '.join(f'`{m}`' for m in res.get('measurements', []))}.",
            "", "## Projected uncertainties", "",
            "| observable | predicted by | source | " + " | ".join(f"{x:g} ab⁻¹" for x in L)
            + " |", "|---|---|---|" + "---|" * len(L)]
@@ -117,6 +150,25 @@ def markdown(res: dict) -> str:
         out.append(f"| `{r['model']}` | `{r['observable']}` | {_g(r['median'])} | "
                    f"[{_g(r['q16'])}, {_g(r['q84'])}] | "
                    f"[{_g(r[f'q16@{L[-1]:g}'])}, {_g(r[f'q84@{L[-1]:g}'])}] |")
+    for n, w in res.get("workspaces", {}).items():
+        out += ["", f"## `{n}`: projected from the published likelihood", "",
+                f"Every fit bin of the likelihood term `{w['term']}`: expected counts of each "
+                f"posterior draw × L / {w['luminosity']:g} ab⁻¹ ({w['source']}), Poisson "
+                f"data; replaces {', '.join(f'`{r}`' for r in w['replaces']) or 'nothing'}."]
+        rows = [r for r in res.get("spectrum", []) if r["measurement"] == n]
+        if rows:
+            pl = w["plot"]
+            out += ["", f"Expected signal events in the {pl['label'] or pl['channel']}, per "
+                    f"q²_rec bin (summed over the classifier bins): median [68 %], and the "
+                    f"Poisson error √N of the expected total at {L[-1]:g} ab⁻¹.", "",
+                    f"| run | q²_rec bin | now ({w['luminosity']:g} ab⁻¹) | {L[-1]:g} ab⁻¹ "
+                    f"| ±√N at {L[-1]:g} ab⁻¹ |", "|---|---|---|---|---|"]
+            for r in rows:
+                x = f"{L[-1]:g}"
+                out.append(f"| `{r['model']}` | {r['q2_rec_bin'] + 1} | {r['signal_median']:.1f}"
+                           f" [{r['signal_q16']:.1f}, {r['signal_q84']:.1f}] | "
+                           f"{r['signal_median@' + x]:.0f} [{r['signal_q16@' + x]:.0f}, "
+                           f"{r['signal_q84@' + x]:.0f}] | {r['stat_error@' + x]:.0f} |")
     if res["bayes"]:
         out += ["", "## Expected ln B (data simulated from the first run of each pair)", "",
                 "ln B_AB = ln B_AB(now) + ln E_A[L_new] − ln E_B[L_new]; 'update' is the second "
@@ -150,6 +202,9 @@ def write(res: dict, out) -> list[Path]:
     js = dict(res, sigmas={f"{k:g}": v for k, v in res["sigmas"].items()})
     paths[1].write_text(json.dumps(js, indent=1, default=float))
     pd.DataFrame(res["predictive"]).to_csv(paths[2], index=False)
+    if res.get("spectrum"):
+        paths.append(out / "forecast_spectrum.csv")
+        pd.DataFrame(res["spectrum"]).to_csv(paths[-1], index=False)
     if res["bayes"]:
         paths.append(out / "forecast_bayes.csv")
         pd.DataFrame(res["bayes"]).to_csv(paths[-1], index=False)
