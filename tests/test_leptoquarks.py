@@ -591,7 +591,8 @@ def test_smeft_tensor_against_the_entrywise_table():
 
 def test_mass_scaled_parametrisation():
     """``mass_scaled = true``: lam_ij_M2 = lam_ij / M_TeV^2 gives exactly the coefficients of
-    the plain parametrisation at lam_ij = lam_ij_M2 M^2; names and errors."""
+    the plain parametrisation at lam_ij = lam_ij_M2 M^2; the list form scales only the listed
+    couplings; names and errors."""
     from bkfit.models import ModelError
     a = make_model("lq_V1", {"couplings": ["lam_23"], "fixed": {"lam_33": 1.0},
                              "mass_scaled": True})
@@ -605,8 +606,25 @@ def test_mass_scaled_parametrisation():
     c = make_model("lq_S1", {"couplings": ["lam_23"], "complex": True, "mass_scaled": True,
                              "fixed": {"lam_33": 1.0}})
     assert c.parameters() == ["M_TeV", "re_lam_23_M2", "im_lam_23_M2"]
+    # list form: only lam_23 scaled, lam_32 plain (lam_23 lam_32 / M^2 = lam_23_M2 lam_32)
+    d = make_model("lq_V_half", {"couplings": ["lam_23", "lam_32"], "fixed": {"lam_33": 1.0},
+                                 "mass_scaled": ["lam_23"]})
+    e = make_model("lq_V_half", {"couplings": ["lam_23", "lam_32"], "fixed": {"lam_33": 1.0}})
+    assert d.parameters() == ["M_TeV", "lam_23_M2", "lam_32"]
+    cd = d.coefficients({"M_TeV": 2.5, "lam_23_M2": 0.03, "lam_32": -0.4})
+    ce = e.coefficients({"M_TeV": 2.5, "lam_23": 0.03 * 2.5 ** 2, "lam_32": -0.4})
+    assert set(cd) == set(ce)
+    for k in cd:
+        assert complex(cd[k]) == pytest.approx(complex(ce[k]), rel=1e-12, abs=1e-300)
+    assert make_model("lq_V_half", {"couplings": ["lam_23"], "mass_scaled": [],
+                                    "fixed": {"lam_33": 1.0}}).parameters() == ["M_TeV", "lam_23"]
+    with pytest.raises(ModelError, match="'lam_32' is not a free coupling"):
+        make_model("lq_V_half", {"couplings": ["lam_23"], "mass_scaled": ["lam_32"]})
     with pytest.raises(ModelError, match="mass free"):
         make_model("lq_V1", {"couplings": ["lam_23"], "mass_scaled": True,
+                             "fixed": {"M_TeV": 2.0}})
+    with pytest.raises(ModelError, match="mass free"):
+        make_model("lq_V1", {"couplings": ["lam_23"], "mass_scaled": ["lam_23"],
                              "fixed": {"M_TeV": 2.0}})
     with pytest.raises(ModelError, match="true or false"):
         make_model("lq_V1", {"couplings": ["lam_23"], "mass_scaled": "yes"})

@@ -34,6 +34,10 @@ q_L = (V^dag u_L, d_L)), j = lepton generation (e, mu, tau).  Run-file options
   running, the LHC bounds and the prior: the sampler sees an axis instead of the curved
   ridge lam_23 ~ c M^2.  (Priors on lam_ij_M2 are then priors on the ratio; the implied
   lam_ij can exceed perturbative values at large M -- state it with the result.)
+  ``mass_scaled = ["lam_23"]`` scales only the listed free couplings; the others are
+  sampled as plain lam_ij (for a coupling that enters only through products with a scaled
+  one, e.g. lepton-flavour-violating lam_32 with lam_23: lam_23 lam_32 / M^2 =
+  lam_23_M2 lam_32 is then free of M).
 * S0 only: right-handed couplings ``lamR_ij`` (lamR_ij ubar^c_{R i} e_{R j} S0^dag, i = up
   generation) may be listed too; with lam they give scalar/tensor b -> c tau nu.
 
@@ -168,10 +172,20 @@ class _Leptoquark(Model):
                 raise ModelError(f"model '{self.name}': fixed.M_TeV = {m} lies outside the "
                                  f"mass grid {grid[0]}-{grid[-1]} TeV of the running map "
                                  "(bkfit/inputs/data/lq_running.yaml)", field="fixed.M_TeV")
-        self.mass_scaled = options.get("mass_scaled", False)
-        if not isinstance(self.mass_scaled, bool):
-            raise ModelError(f"model '{self.name}': option 'mass_scaled' must be true or false",
-                             field="mass_scaled")
+        scaled = options.get("mass_scaled", False)
+        if isinstance(scaled, bool):
+            scaled = list(self.free) if scaled else []
+        elif isinstance(scaled, (list, tuple)):
+            for n in scaled:
+                if n not in self.free:
+                    raise ModelError(f"model '{self.name}' option 'mass_scaled': '{n}' is not "
+                                     f"a free coupling.{did_you_mean(str(n), self.free)} Free: "
+                                     f"{self.free}", field="mass_scaled")
+        else:
+            raise ModelError(f"model '{self.name}': option 'mass_scaled' must be true or false "
+                             "or a list of free couplings", field="mass_scaled")
+        self.scaled = [n for n in self.free if n in scaled]
+        self.mass_scaled = bool(self.scaled)
         if self.mass_scaled and self.mass_fixed is not None:
             raise ModelError(f"model '{self.name}': 'mass_scaled = true' needs the mass free "
                              "(remove M_TeV from 'fixed')", field="mass_scaled")
@@ -180,7 +194,7 @@ class _Leptoquark(Model):
 
     # ------------------------------------------------------------------ parameters
     def _pname(self, n):
-        return f"{n}_M2" if self.mass_scaled else n
+        return f"{n}_M2" if n in self.scaled else n
 
     def parameters(self):
         p = [] if self.mass_fixed is not None else ["M_TeV"]
@@ -200,7 +214,7 @@ class _Leptoquark(Model):
         for n in self.free:
             q = self._pname(n)
             vals[n] = (theta[f"re_{q}"] + 1j * theta[f"im_{q}"]) if self.complex else theta[q]
-            if self.mass_scaled:
+            if n in self.scaled:
                 vals[n] = vals[n] * theta["M_TeV"] ** 2
         for n, v in vals.items():
             kind, i, j = _COUPLING_RE.match(n).groups()
