@@ -39,9 +39,54 @@ _DF2 = {"bs": (1, 2, "bsbs", "mu_M_bs"), "bd": (0, 2, "bdbd", "mu_M_bd"),
         "sd": (0, 1, "sdsd", "mu_M_sd")}
 
 
+def phi_loop_moments(mQ, mD, c, t_hi):
+    """(I_0, I_1, I_2), each of the shape of ``c``: I_k = int_0^inf dt t^(1+k)
+    / ((t + m_Q^2)^2 (t + m_D^2)^2 (t + c)^2) on the grid of :func:`phi_loop_integral` over
+    [1e-10 c, t_hi] (real arithmetic; one grid per entry of ``c``).  With
+    g_a(t) = (A_a - B_a t)/((t + m_Q^2)(t + m_D^2)) (:func:`vertex_function`),
+    int dt t g_1 g_2/(t + c)^2 = A_1 A_2 I_0 - (A_1 B_2 + A_2 B_1) I_1 + B_1 B_2 I_2."""
+    x, w = gauss_legendre(_GL_N)
+    c = jnp.asarray(c, dtype=float)[..., None]
+    s_lo, s_hi = jnp.log(1e-10 * c), jnp.log(t_hi)
+    half, mid = 0.5 * (s_hi - s_lo), 0.5 * (s_hi + s_lo)
+    t = jnp.exp(mid + half * jnp.asarray(x))
+    base = half * jnp.asarray(w) * (t / ((t + mQ * mQ) * (t + mD * mD) * (t + c))) ** 2
+    return jnp.sum(base, axis=-1), jnp.sum(base * t, axis=-1), jnp.sum(base * t * t, axis=-1)
+
+
 def deltaf2_coefficients(yq, yd, y1, y2, mQ, mD, m_phi, v, y1_factor):
     """{CSRR_X, CSLL_X, CSLR_X} for X = bsbs, bdbd, sdsd (flavio basis, H = -sum C O) from the
-    phi loop; bilinear (ibar j): j_R = y_q^i y_d^j g, j_L = (y_q^j y_d^i g)^*."""
+    phi loop; bilinear (ibar j): j_R = y_q^i y_d^j g, j_L = (y_q^j y_d^i g)^*.  The loop
+    integrals of g g, g^* g^* and g g^* as the combinations of the real moments of
+    :func:`phi_loop_moments` (g = (A - B t)/((t + m_Q^2)(t + m_D^2)), A = k1 y1 m_Q m_D,
+    B = k2 y2, :func:`vertex_function`); :func:`phi_loop_integral` of the complex products is
+    the reference (tests/test_vlq.py)."""
+    k1, k2 = y1_factor * v / 2.0, v / math.sqrt(2.0)
+    A = k1 * jnp.asarray(y1, dtype=complex) * mQ * mD
+    B = k2 * jnp.asarray(y2, dtype=complex)
+    m_phi = jnp.asarray(m_phi, dtype=float)
+    pre = 1.0 / (16.0 * PI ** 2)
+    dd = data()["deltaf2"]
+    t_hi = 1e10 * jnp.maximum(mQ, mD) ** 2
+    c = m_phi ** 2 + jnp.asarray([dd[mukey] ** 2 for *_, mukey in _DF2.values()])
+    I0, I1, I2 = phi_loop_moments(mQ, mD, c, t_hi)
+    gg_all = A * A * I0 - 2.0 * A * B * I1 + B * B * I2
+    gg_c_all = (jnp.abs(A) ** 2 * I0 - 2.0 * jnp.real(A * jnp.conj(B)) * I1
+                + jnp.abs(B) ** 2 * I2)
+    out = {}
+    for n, (i, j, name, _) in enumerate(_DF2.values()):
+        gg, gg_c = gg_all[n], gg_c_all[n]
+        aR = yq[i] * yd[j]
+        aL = jnp.conj(yq[j] * yd[i])
+        out[f"CSRR_{name}"] = pre * aR * aR * gg
+        out[f"CSLL_{name}"] = pre * aL * aL * jnp.conj(gg)
+        out[f"CSLR_{name}"] = 2.0 * pre * aR * aL * gg_c
+    return out
+
+
+def deltaf2_coefficients_direct(yq, yd, y1, y2, mQ, mD, m_phi, v, y1_factor):
+    """:func:`deltaf2_coefficients` with the complex integrals of g g, g^* g^* and g g^*
+    computed one by one by :func:`phi_loop_integral` (the slower reference of the tests)."""
     g = vertex_function(jnp.asarray(y1, dtype=complex), jnp.asarray(y2, dtype=complex),
                         mQ, mD, v, y1_factor)
     gc = lambda t: jnp.conj(g(t))                                   # noqa: E731
