@@ -217,7 +217,8 @@ def test_report_gives_per_mode_intervals_for_a_multimodal_parameter(tmp_path):
     idata.add_groups(sample_stats={"lp": rng.normal(size=(2, 1000)),
                                    "diverging": np.zeros((2, 1000), bool)})
     asm.cfg.run.description, asm.cfg.run.seed, asm.cfg.path = "", 0, "synthetic.toml"
-    asm.model = SimpleNamespace(name="toy", description="toy model", report_masses=dict)
+    asm.model = SimpleNamespace(name="toy", description="toy model", report_masses=dict,
+                                report_marginal_modes=lambda: None)
     asm.terms, asm.blocks = [], []
     asm.prior_text = {p: "uniform" for p in asm.priors}
     write_report(idata, asm, diagnostics(idata), [], {}, tmp_path / "report.md")
