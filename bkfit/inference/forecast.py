@@ -26,7 +26,6 @@ small; it is not subtracted).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -37,7 +36,8 @@ from scipy.special import logsumexp
 from .. import observables as obsreg
 from ..errors import (InputError, StrictModel, YamlFloat, did_you_mean, pydantic_errors,
                       refuse_unknown_keys)
-from .forecast_spectrum import DEFAULT_FILE, counted_loglik, simulate_counts, split_halves
+from .forecast_spectrum import (counted_loglik, read_projections_file, simulate_counts,
+                                split_halves)
 
 SMALL_ESS = 20.0     # reweighting with fewer effective draws than this is flagged
 
@@ -60,16 +60,7 @@ def load_projections(path=None, catalogue=None) -> dict:
     """``{name: Projection}`` from ``path`` (default: the shipped projections.yaml); InputError
     naming the file and field for a bad entry, an unknown observable (with "did you mean"),
     a non-positive luminosity or uncertainty."""
-    import yaml
-
-    from ..inputs import data_files
-    file = str(path) if path is not None else str(data_files.path(DEFAULT_FILE))
-    try:
-        raw = yaml.safe_load(Path(file).read_text())
-    except OSError as e:
-        raise InputError(f"cannot read the projections file: {e.strerror}", file=file) from None
-    except yaml.YAMLError as e:
-        raise InputError(f"not valid YAML: {e}", file=file) from None
+    file, raw = read_projections_file(path)
     if not isinstance(raw, dict) or "projections" not in raw:
         raise InputError("expected a mapping with the key 'projections'", file=file)
     refuse_unknown_keys(raw, ["projections", "workspaces"], file)   # workspaces: forecast_spectrum

@@ -32,6 +32,22 @@ from ..errors import InputError, StrictModel, YamlFloat, did_you_mean, pydantic_
 DEFAULT_FILE = "projections.yaml"    # the shipped projections file (forecast.py reads it too)
 
 
+def read_projections_file(path=None) -> tuple[str, object]:
+    """``(file name, parsed YAML)`` of a projections file (default: the shipped
+    projections.yaml); InputError naming the file if it cannot be read or parsed."""
+    import yaml
+
+    from ..inputs import data_files
+    file = str(path) if path is not None else str(data_files.path(DEFAULT_FILE))
+    try:
+        raw = data_files.safe_load(Path(file).read_text())
+    except OSError as e:
+        raise InputError(f"cannot read the projections file: {e.strerror}", file=file) from None
+    except yaml.YAMLError as e:
+        raise InputError(f"not valid YAML: {e}", file=file) from None
+    return file, raw
+
+
 class SpectrumPlot(StrictModel):
     """How the projected reconstructed-q^2 spectrum is drawn: one channel of the workspace
     and, per bin of it (workspace order), the index of its q^2_rec bin."""
@@ -66,16 +82,7 @@ def load_workspace_projections(path=None) -> dict:
     """``{name: WorkspaceProjection}`` from the ``workspaces`` section of the projections file
     (default: the shipped projections.yaml; a file without the section gives ``{}``);
     InputError naming the file and field for a bad entry or a non-positive luminosity."""
-    import yaml
-
-    from ..inputs import data_files
-    file = str(path) if path is not None else str(data_files.path(DEFAULT_FILE))
-    try:
-        raw = yaml.safe_load(Path(file).read_text())
-    except OSError as e:
-        raise InputError(f"cannot read the projections file: {e.strerror}", file=file) from None
-    except yaml.YAMLError as e:
-        raise InputError(f"not valid YAML: {e}", file=file) from None
+    file, raw = read_projections_file(path)
     section = (raw or {}).get("workspaces") if isinstance(raw, dict) else None
     if section is None:
         return {}
