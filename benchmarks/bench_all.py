@@ -1,7 +1,12 @@
 """All of bkfit's speed figures in one run, on this machine, written as JSON.
 
     python benchmarks/bench_all.py [--json benchmarks/results.json] [--quick] [--nuts-run RUN]
-                                   [--per-run-only] [--runs RUN ...]
+                                   [--per-run-only] [--runs RUN ...] [--one-core]
+
+``--one-core`` pins the process to one CPU before JAX starts (XLA then runs every program
+on one thread): the per-run figures are then the cost one NUTS chain sees when the two
+chains of a fit run side by side, one per core.  Without it XLA may spread one evaluation
+over both cores (wall time below the CPU time).
 
 0. a per-run table: value + gradient of the joint log-posterior of every shipped run against
    the budget (0.3 ms; 0.1 ms for the quickstart), measured as NUTS evaluates it (inside one
@@ -339,12 +344,16 @@ def main(argv=None):
                     help="run files of the per-run table (default: every runs/*.toml)")
     ap.add_argument("--nuts-run", default=None,
                     help="run file of the large NUTS benchmark (default: the largest shipped run)")
+    ap.add_argument("--one-core", action="store_true",
+                    help="pin to one CPU (one thread), as one chain of a 2-chain fit sees it")
     a = ap.parse_args(argv)
+    if a.one_core:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import jax
     n = 30 if a.quick else 200
     res = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
                        "cpus": os.cpu_count(), "device": str(jax.devices()[0]),
-                       "jax": jax.__version__},
+                       "jax": jax.__version__, "one_core": bool(a.one_core)},
            "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_start": load_average()}
     res["per_run"] = per_run(n, a.runs)
     print(markdown_table(res["per_run"]), flush=True)
