@@ -122,3 +122,16 @@ def test_declared_sm_values_give_the_sm(run):
 def test_masses_and_scales_have_no_sm_value():
     for p in ("m_phi", "m_chi", "m_X", "log10_Lambda", "log10_BR", "M_TeV"):
         assert lab.sm_value(p) is None
+
+
+def test_sm_value_of_the_ratios_to_the_sm_is_their_prediction_at_the_sm():
+    """The corner plot's SM line for R^{nu nu} comes from the label table (1: the ratio to the
+    SM at the same parameters) instead of an eager prediction; the registered observables give
+    the same at the SM point and at shifted parameters."""
+    par = load_db().central
+    shifted = dict(par, **{"Vcb": par["Vcb"] * 1.05})
+    for obs in ("Rnunu(B+->K)", "Rnunu(B0->K*)"):
+        v = lab.sm_value(obs)
+        assert v == 1.0
+        for p in (par, shifted):
+            assert float(obsreg.predict(obs, {}, p)) == pytest.approx(v, rel=1e-12)
