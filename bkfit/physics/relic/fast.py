@@ -120,61 +120,15 @@ def _coarse_table(x_start: float, x_end: float, n_steps: int):
             "coef": np.ascontiguousarray(tab["coef"][..., sl])}
 
 
-def _eta_on_grid(tab, m, m1, m2):
-    """Thermal factor of phi phi -> f1 f2 (constant |M|^2) on the grid nodes, (nx,):
-    S |M|^2 eta / (64 pi m^2) is the channel's <sigma v>.  Equal masses: = eta(x, (m1/m)^2)."""
-    wbar = 0.5 * (m1 + m2) / m
-    wc = jnp.clip(wbar, 0.0, W_MAX)
-    wn = jnp.asarray(tab["w"])
-    i = jnp.clip(jnp.searchsorted(wn, wc, side="right") - 1, 0, wn.shape[0] - 1)
-    dw = wc - wn[i]
-    x = jnp.asarray(tab["x"])
-    if (not isinstance(m1, jax.core.Tracer) and not isinstance(m2, jax.core.Tracer)
-            and float(m1) == float(m2)):
-        # equal final masses: only the k = 0 moment (a quarter of the table)
-        c = jnp.asarray(tab["coef0"])[i]                     # (4, nx)
-        F0 = ((c[0] * dw + c[1]) * dw + c[2]) * dw + c[3]
-        return F0 * jnp.exp(-2.0 * x * jnp.maximum(wbar - 1.0, 0.0))
-    c = jnp.asarray(tab["coef"])[i]                         # (4, K, nx)
-    F = ((c[0] * dw + c[1]) * dw + c[2]) * dw + c[3]        # (K, nx)
-    d2 = ((m2 - m1) / m) ** 2
-    yc = d2 / (2.0 * jnp.maximum(wbar, 1.0)) ** 2
-    # sqrt(1 - y) = sum_j b_j (y - y_c)^j = sum_k e_k y^k, b_j = binom(1/2, j) (-1)^j (1-y_c)^(1/2-j)
-    b = [_binom_half(j) * (-1) ** j * (1.0 - yc) ** (0.5 - j)
-         for j in range(_N_MOM)]
-    acc = 0.0
-    for k in range(_N_MOM - 1, -1, -1):                    # Horner in delta^2
-        e_k = sum(b[j] * math.comb(j, k) * (-yc) ** (j - k) for j in range(k, _N_MOM))
-        acc = F[k] * e_k + d2 * acc
-    return acc * jnp.exp(-2.0 * x * jnp.maximum(wbar - 1.0, 0.0))
-
-
 def sigmav_channels_grid(m, channels, x_start=1.0, x_end=1000.0, n_steps=N_STEPS_FAST):
-    """(x nodes, <sigma v> [GeV^-2] on them) for constant-|M|^2 channels, see omega_h2_channels."""
+    """(x nodes, <sigma v> [GeV^-2] on every node) for constant-|M|^2 channels, see
+    omega_h2_channels: S |M|^2 eta / (64 pi m^2) per channel, eta the Gondolo-Gelmini
+    thermal factor read from the table (:func:`_sigmav_columns`)."""
     tab = _fast_table(float(x_start), float(x_end), int(n_steps))
-    m = jnp.asarray(m, dtype=float)
     x = jnp.asarray(tab["x"])
-    sv = 0.0
-    equal, weights = [], []
-    for msq, m1, m2, S in channels:
-        if (not isinstance(m1, jax.core.Tracer) and not isinstance(m2, jax.core.Tracer)
-                and float(m1) == float(m2)):
-            equal.append(float(m1))
-            weights.append(S * msq)
-        else:
-            sv = sv + S * msq * _eta_on_grid(tab, m, m1, m2)
-    if equal:
-        # all equal-mass channels at once: k = 0 moment, one gather (see _eta_on_grid)
-        wbar = jnp.asarray(np.array(equal)) / m
-        wc = jnp.clip(wbar, 0.0, W_MAX)
-        wn = jnp.asarray(tab["w"])
-        i = jnp.clip(jnp.searchsorted(wn, wc, side="right") - 1, 0, wn.shape[0] - 1)
-        dw = (wc - wn[i])[:, None]
-        c = jnp.asarray(tab["coef0"])[i]                      # (n_equal, 4, nx)
-        F0 = ((c[:, 0] * dw + c[:, 1]) * dw + c[:, 2]) * dw + c[:, 3]
-        F0 = F0 * jnp.exp(-2.0 * x[None, :] * jnp.maximum(wbar - 1.0, 0.0)[:, None])
-        sv = sv + jnp.stack(weights) @ F0
-    return x, sv / (64.0 * PI * m * m) * jnp.ones_like(x)
+    sv = _sigmav_columns(jnp.asarray(tab["w"]), jnp.asarray(tab["coef0"]),
+                         jnp.asarray(tab["coef"]), x, m, list(channels))
+    return x, sv * jnp.ones_like(x)
 
 
 WINDOW_DELTA = 0.1         # the window of the fast solver starts where Y/Y_eq - 1 ~ this ...
@@ -235,10 +189,8 @@ def _omega_window(m, lnx, x, lam, lny, n_window):
 
 
 def _columns(arr, iw, start, length):
-    """Row ``iw`` (axis 0) of a table, on the x columns start ... start + length - 1 (last axis;
-    all columns if ``start`` is None): a dynamic slice, not a gather over the whole row."""
-    if start is None:
-        return jax.lax.dynamic_index_in_dim(arr, iw, 0, keepdims=False)
+    """Row ``iw`` (axis 0) of a table on the x columns start ... start + length - 1 (last
+    axis): a dynamic slice, not a gather over the whole row."""
     iw, start = jnp.asarray(iw, dtype=int), jnp.asarray(start, dtype=int)
     starts = (iw,) + (jnp.zeros((), dtype=int),) * (arr.ndim - 2) + (start,)
     sizes = (1,) + arr.shape[1:-1] + (length,)
@@ -270,7 +222,7 @@ def _is_equal(m1, m2):
 def _sigmav_columns(w_nodes, coef0, coef, x, m, channels, start=None, length=None):
     """<sigma v> [GeV^-2] of the channels on a set of x columns of the tables (``coef0``:
     (nseg, 4, nx) the k = 0 moment, ``coef``: (nseg, 4, K, nx) all moments): the same thermal
-    factors as :func:`_eta_on_grid` (cubic spline in w; for unequal final masses the series in
+    factors of :func:`eta` (cubic spline in w; for unequal final masses the series in
     delta^2), the equal-mass channels at once from ``coef0``, the others at once from ``coef``,
     each reading its rows only on the columns start ... start + length - 1 when ``start`` is
     given."""
