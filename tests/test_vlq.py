@@ -354,6 +354,14 @@ def test_relic_fast_path_vs_quadrature_solution(m, css, cdd):
     assert abs(fast / ref - 1) < 1e-3, (fast, ref)
 
 
+def _random_relic_point(rng):
+    """A point over the vlq_benchmark prior range: m_phi in [0.3, 2.39] GeV, C^ss log-uniform
+    over 2.5 decades, C^dd/C^ss and C^uu/C^ss in [-1, 1]."""
+    css = 10 ** rng.uniform(-5.5, -3.0)
+    return {"m_phi": rng.uniform(0.3, 2.39), "CS_ssphiphi": css,
+            "CS_ddphiphi": rng.uniform(-1, 1) * css, "CS_uuphiphi": rng.uniform(-1, 1) * css}
+
+
 def test_relic_fast_path_within_half_percent_over_the_prior_range():
     """The fast relic path (windowed BDF2 on tabulated thermal factors) against the BDF2
     solver relic.omega_h2 with Gondolo-Gelmini quadratures at every one of 3000 steps, at
@@ -362,10 +370,7 @@ def test_relic_fast_path_within_half_percent_over_the_prior_range():
     [-1, 1] (every channel, open and forbidden): within 0.5 %."""
     rng = np.random.default_rng(2024)
     for _ in range(8):
-        m = rng.uniform(0.3, 2.39)
-        css = 10 ** rng.uniform(-5.5, -3.0)
-        c = {"m_phi": m, "CS_ssphiphi": css, "CS_ddphiphi": rng.uniform(-1, 1) * css,
-             "CS_uuphiphi": rng.uniform(-1, 1) * css}
+        c = _random_relic_point(rng)
         fast = float(vlq.omega_h2(c, PAR))
         ref = float(vlq.omega_h2_exact(c, PAR, n_steps=3000))
         assert abs(fast / ref - 1) < 5e-3, (c, fast, ref)
@@ -395,10 +400,7 @@ def test_relic_two_grids_vs_all_nodes_and_gradients():
     regime (m_phi = 0.3 GeV: K, eta channels closed) and with every channel open."""
     rng = np.random.default_rng(77)
     for _ in range(6):
-        m = rng.uniform(0.3, 2.39)
-        css = 10 ** rng.uniform(-5.5, -3.0)
-        c = {"m_phi": m, "CS_ssphiphi": css, "CS_ddphiphi": rng.uniform(-1, 1) * css,
-             "CS_uuphiphi": rng.uniform(-1, 1) * css}
+        c = _random_relic_point(rng)
         two = float(vlq.omega_h2(c, PAR))
         one = float(vlq.omega_h2(c, PAR, two_grids=False))
         assert abs(two / one - 1) < 2e-4, (c, two, one)
