@@ -69,18 +69,18 @@ def _sites(asm, draws: dict):
     return model, blocks, tn
 
 
-def term_logliks(asm):
-    """f(x) -> vector of per-term log-likelihoods, x the dict of sampled sites."""
+def term_logliks(asm, record: bool = True):
+    """f(x) -> vector of per-term log-likelihoods, x the dict of sampled sites.  It calls the
+    run's jitted core (:meth:`Assembled.numpyro_model` calls the same one), so the terms are
+    traced once per process for the health check and the sampler together."""
+    core = asm._jitted_core(record)
+
     def f(x):
         theta = {p: x[p] for p in asm.priors}
-        par = asm.par_from({b.site: x[b.site] for b in asm.blocks})
-        preds = asm.predictions(theta, par)
-        out = []
-        for term, keys in zip(asm.terms, asm.term_keys):
-            nuis = {n: x[n] for n in term.nuisance_priors()}
-            out.append(jnp.asarray(term.log_likelihood([preds[k] for k in keys], nuis),
-                                   dtype=float).reshape(()))
-        return jnp.stack(out)
+        nz = {b.site: x[b.site] for b in asm.blocks}
+        nuis = [{n: x[n] for n in t.nuisance_priors()} for t in asm.terms]
+        lls, _ = core(theta, nz, nuis)
+        return jnp.stack([jnp.asarray(v, dtype=float).reshape(()) for v in lls])
     return f
 
 

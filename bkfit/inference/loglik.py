@@ -38,7 +38,7 @@ class LogLikelihood:
         self.shapes = {n: tuple(jnp.shape(s["value"])) for n, s in sites.items()}
         self._dists = {n: s["fn"] for n, s in sites.items()}
         self.term_names = [t.name for t in asm.terms]
-        per_term = term_logliks(asm)
+        per_term = term_logliks(asm, record=False)
         self._per_term = jax.jit(per_term)
 
         def total(x):

@@ -18,6 +18,8 @@ import contextlib
 import jax.numpy as jnp
 import numpy as np
 
+from ..inputs import disk_cache
+
 # Gauss-Legendre nodes on [-1, 1]; fixed at import so quadratures are pure array ops.
 _GL_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -236,10 +238,12 @@ def par_constant(fn):
         ident = (fn, args, fps)
         out = _PC_CACHE.get(ident)
         if out is None:
-            with jax.ensure_compile_time_eval():   # concrete even inside a jit trace
-                out = fn(par, *args)
-            out = _PC_CACHE[ident] = jax.tree_util.tree_map(
-                lambda x: np.asarray(jax.device_get(x)), out)
+            def compute():
+                with jax.ensure_compile_time_eval():   # concrete even inside a jit trace
+                    res = fn(par, *args)
+                return jax.tree_util.tree_map(lambda x: np.asarray(jax.device_get(x)), res)
+            out = _PC_CACHE[ident] = disk_cache.cached(
+                "par_constant", (fn.__module__, fn.__qualname__, args, fps), compute)
         return out
 
     wrapper.uncached = fn
@@ -332,9 +336,11 @@ def integrate_quadratic(kernel, a, b, par: dict, names, key, n: int = 48):
         def integral(p, oth):
             pp = {**oth, **dict(zip(names, p))}
             return _integrate_vector(kernel, jnp.ravel(a_np), jnp.ravel(b_np), pp, n)
-        F = evaluate_now(jax.vmap(integral, in_axes=(0, None)), _form_points(len(names)),
-                         others)
-        H = _QF_CACHE[ident] = _form_matrix(F, len(names), key)
+        def compute():
+            F = evaluate_now(jax.vmap(integral, in_axes=(0, None)), _form_points(len(names)),
+                             others)
+            return _form_matrix(F, len(names), key)
+        H = _QF_CACHE[ident] = disk_cache.cached("quadratic", ident, compute)
     out = _contract(H, par, names)
     return out.reshape(a_np.shape + out.shape[1:])
 
@@ -440,8 +446,9 @@ def integrate_polynomial(rate, coeffs: dict, a, b, par: dict, names=(), key=None
              b_np.tobytes(), _ident(fixed))
     P = _POLY_CACHE.get(ident)
     if P is None:
-        P = _POLY_CACHE[ident] = _polynomial_setup(rate, keys, names, names_concrete,
-                                                   a_np, b_np, fixed, n, key)
+        P = _POLY_CACHE[ident] = disk_cache.cached(
+            "polynomial", ident, lambda: _polynomial_setup(rate, keys, names, names_concrete,
+                                                           a_np, b_np, fixed, n, key))
     if not np.any(P):
         # structurally zero (e.g. a lepton-flavour-violating rate without its coefficients)
         return jnp.zeros(a_np.shape)

@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..inputs import disk_cache
 from . import common
 from . import invisible_amplitudes as amp
 from .formfactors import ff_BK, ff_BKstar
@@ -253,7 +254,8 @@ def fast_bins(fam, mode: str, lo, hi, coeffs: dict, par: dict):
     ident = (fam.tag, mode, keys, flags, edges.tobytes(), names, common._ident(others))
     tb = _TABLES.get(ident)
     if tb is None:
-        tb = _TABLES[ident] = build(fam, mode, keys, flags, edges, others, names)
+        tb = _TABLES[ident] = disk_cache.cached(
+            "invisible_bins", ident, lambda: build(fam, mode, keys, flags, edges, others, names))
     F = edge_values(tb, m, [cpl[k] for k in keys],
                     jnp.stack([jnp.asarray(par[k], float) for k in names]))
     F = jnp.concatenate([jnp.zeros(1), F])

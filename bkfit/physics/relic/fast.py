@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...inputs import disk_cache
 from .boltzmann import bdf2_solve
 from .plasma import M_PLANCK, RHO_CRIT_H2, S0, plasma
 from .thermal import N_THERMAL_NODES, U_MAX
@@ -91,7 +92,9 @@ def _fast_table(x_start: float, x_end: float, n_steps: int):
     lnx = np.linspace(math.log(x_start), math.log(x_end), n_steps + 1)
     x = np.exp(lnx)
     w = _w_nodes()
-    F = _eta_moments_np(x, w)                              # (K, nx, nw)
+    F = disk_cache.cached("relic_eta_moments", (x.tobytes(), w.tobytes(), N_THERMAL_NODES,
+                                                 U_MAX, _N_MOM),
+                          lambda: _eta_moments_np(x, w))   # (K, nx, nw)
     j1 = int(np.flatnonzero(w == 1.0)[0])
     coefs = []
     for a, b in ((0, j1 + 1), (j1, w.size)):               # no spline across the kink at w = 1
