@@ -31,7 +31,7 @@ def test_computed_once_then_read(folder):
     assert len(calls) == 1
     np.testing.assert_array_equal(second["a"], value["a"])
     assert second["b"] == value["b"] and first is value
-    assert len(list(folder.glob("t-*.pkl"))) == 1
+    assert len(list(folder.glob("*/t-*.pkl"))) == 1
 
 
 def test_other_inputs_or_code_are_other_entries(folder, monkeypatch):
@@ -45,10 +45,21 @@ def test_other_inputs_or_code_are_other_entries(folder, monkeypatch):
     assert len(calls) == 4
 
 
+def test_old_code_versions_are_pruned(folder, monkeypatch):
+    compute, calls = _counting(0)
+    for i in range(disk_cache.KEEP_VERSIONS + 2):
+        monkeypatch.setattr(disk_cache, "code_version", lambda i=i: f"{i:016d}")
+        disk_cache.cached("t", ("k",), compute)
+        (folder / f"{i:016d}").touch()          # distinct modification times, oldest first
+    kept = sorted(d.name for d in folder.iterdir())
+    assert len(kept) == disk_cache.KEEP_VERSIONS
+    assert kept[-1] == f"{disk_cache.KEEP_VERSIONS + 1:016d}"      # the newest is kept
+
+
 def test_corrupt_entry_is_recomputed(folder):
     compute, calls = _counting(np.arange(3.0))
     disk_cache.cached("t", ("k",), compute)
-    (path,) = folder.glob("t-*.pkl")
+    (path,) = folder.glob("*/t-*.pkl")
     path.write_bytes(b"not a pickle")
     out = disk_cache.cached("t", ("k",), compute)
     assert len(calls) == 2
@@ -65,7 +76,7 @@ def test_switched_off_and_unpicklable(tmp_path, monkeypatch):
     assert len(calls) == 2 and disk_cache.folder() is None
     monkeypatch.setenv("BKFIT_TABLE_CACHE", str(tmp_path))
     disk_cache.cached("t", (lambda: 0,), compute)          # no stable key: not stored
-    assert len(calls) == 3 and not list(tmp_path.iterdir())
+    assert len(calls) == 3 and not list(tmp_path.rglob("*.pkl"))
 
 
 def test_likelihood_from_disk_tables_equals_fresh(folder):
@@ -88,7 +99,7 @@ def test_likelihood_from_disk_tables_equals_fresh(folder):
     ll = log_likelihood("runs/vlq_benchmark.toml")
     x = ll.example(3)
     fresh = {k: float(v) for k, v in ll.terms(x).items()}
-    stored = {p.name.split("-")[0] for p in folder.glob("*.pkl")}
+    stored = {p.name.split("-")[0] for p in folder.glob("*/*.pkl")}
     assert {"invisible_bins", "quadratic", "par_constant", "relic_eta_moments"} <= stored
     clear()
     again = {k: float(v) for k, v in log_likelihood("runs/vlq_benchmark.toml").terms(x).items()}

@@ -11,7 +11,8 @@ likelihood used to repeat.  An entry is keyed on
 * the source code of the whole ``bkfit`` package (a hash of every ``.py`` file) and the
   versions of jax, jaxlib, numpy and scipy: any change of either invalidates every entry,
 
-so a stale table cannot be read.  The folder is ``$BKFIT_TABLE_CACHE``, else
+so a stale table cannot be read.  Entries live in one sub-folder per code version; the
+sub-folders of all but the most recently used few versions are removed.  The folder is ``$BKFIT_TABLE_CACHE``, else
 ``$XDG_CACHE_HOME/bkfit/tables`` (``~/.cache/bkfit/tables``); ``BKFIT_TABLE_CACHE=0``
 switches the disk cache off (each process then computes its tables once, in memory, as
 before).  Unreadable or corrupt entries are computed again and rewritten; writes go through
@@ -67,6 +68,26 @@ def key(tag: str, ident) -> str | None:
     return f"{tag}-{hashlib.sha256(blob).hexdigest()[:40]}.pkl"
 
 
+KEEP_VERSIONS = 4          # code versions whose entries are kept (the most recently used)
+
+
+def _version_folder(base: Path) -> Path:
+    """``base/<code version>``; when it is first created, the folders of all but the
+    ``KEEP_VERSIONS`` most recently modified other versions are removed (every edit of bkfit
+    is a new version: without this the folder would grow by a set of tables per edit)."""
+    import shutil
+    sub = base / code_version()[:16]
+    if not sub.is_dir():
+        try:
+            others = sorted((d for d in base.iterdir() if d.is_dir() and d != sub),
+                            key=lambda d: d.stat().st_mtime, reverse=True)
+        except OSError:
+            others = []
+        for d in others[KEEP_VERSIONS - 1:]:
+            shutil.rmtree(d, ignore_errors=True)
+    return sub
+
+
 def cached(tag: str, ident, compute: Callable[[], object]):
     """``compute()``, read from the disk cache when an entry for (``tag``, ``ident``, code
     version) exists, else computed and stored.  The result must be picklable (numpy arrays,
@@ -75,6 +96,7 @@ def cached(tag: str, ident, compute: Callable[[], object]):
     name = key(tag, ident) if base is not None else None
     if name is None:
         return compute()
+    base = _version_folder(base)
     path = base / name
     try:
         with open(path, "rb") as fh:
