@@ -117,3 +117,20 @@ def test_relic_table_from_disk_equals_fresh(folder):
     assert list(folder.glob("*/relic_eta_moments-*.pkl"))
     _clear_memory_caches()
     assert float(fast.omega_h2_channels(0.6, channels)) == pytest.approx(fresh, rel=1e-14)
+
+
+def test_parameter_constant_from_disk_equals_fresh(folder):
+    """A ``par_constant`` value (the MSbar m_b at 4.2 GeV, three-loop running) stored and read
+    back equals the uncached function, and a changed input parameter is another entry."""
+    from bkfit.inputs import load_db
+    from bkfit.physics import common, qcd
+    par = dict(load_db().central)
+    _clear_memory_caches()
+    stored = float(qcd.m_b(par, 4.2))
+    _clear_memory_caches()
+    again = float(qcd.m_b(par, 4.2))
+    assert again == stored == pytest.approx(float(qcd.m_b.uncached(par, 4.2)), rel=1e-14)
+    assert list(folder.glob("*/par_constant-*.pkl"))
+    shifted = float(qcd.m_b({**par, "m_b": par["m_b"] * 1.01}, 4.2))
+    assert shifted != pytest.approx(stored, rel=1e-4)
+    del common
