@@ -206,3 +206,26 @@ def test_observable_uses_tables_and_agrees_with_quadrature(par):
         b = jax.jit(preds)(0.8)
     for x, y in zip(a, b):
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4)
+
+
+def test_mode_without_a_contribution_is_zero_in_the_tables(par):
+    """A scalar current (CS_bsphiphi) does not contribute to B -> K* phi phi (parity): with a
+    traced coupling and mass the table path has no coupling feature and must give exactly 0,
+    as the Gram quadrature with the fast paths off does, while B -> K phi phi is non-zero
+    and the two paths agree (the report observables of a dm_scalar run with operator S
+    failed here before)."""
+    from bkfit import observables as obsreg
+    from bkfit.physics.common import fast_paths
+
+    def preds(cs, m):
+        cc = {"CS_bsphiphi": cs, "m_phi": m}
+        return (obsreg.predict("BR(B0->K*phiphi)", cc, par),
+                obsreg.predict("BR(B+->Kphiphi)", cc, par))
+    a = jax.jit(preds)(2e-8, 0.6)
+    with fast_paths(False):
+        b = jax.jit(preds)(2e-8, 0.6)
+    assert float(a[0]) == 0.0 and abs(float(b[0])) < 1e-20
+    assert float(a[1]) > 0
+    np.testing.assert_allclose(float(a[1]), float(b[1]), rtol=1e-4)
+    g = jax.grad(lambda cs: preds(cs, 0.6)[0])(2e-8)
+    assert float(g) == 0.0

@@ -82,7 +82,9 @@ def _cfeatures(c, cfeat):
     for k, l, part in cfeat:
         z = c[k] * jnp.conj(c[l])
         out.append(jnp.real(z) if part == "r" else jnp.imag(z))
-    return jnp.stack(out)
+    # no feature: the mode's rate vanishes for these operators (e.g. B -> K* with a scalar
+    # current), the table has no coupling column and every bin is 0
+    return jnp.stack(out) if out else jnp.zeros((0,))
 
 
 def _reduce(W, n_c):
