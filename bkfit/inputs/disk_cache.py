@@ -12,7 +12,8 @@ likelihood used to repeat.  An entry is keyed on
   versions of jax, jaxlib, numpy and scipy: any change of either invalidates every entry,
 
 so a stale table cannot be read.  Entries live in one sub-folder per code version; the
-sub-folders of all but the most recently used few versions are removed.  The folder is ``$BKFIT_TABLE_CACHE``, else
+sub-folders of all but the most recently used few versions are removed.  The folder is
+``$BKFIT_TABLE_CACHE``, else
 ``$XDG_CACHE_HOME/bkfit/tables`` (``~/.cache/bkfit/tables``); ``BKFIT_TABLE_CACHE=0``
 switches the disk cache off (each process then computes its tables once, in memory, as
 before).  Unreadable or corrupt entries are computed again and rewritten; writes go through
@@ -101,9 +102,7 @@ def cached(tag: str, ident, compute: Callable[[], object]):
     try:
         with open(path, "rb") as fh:
             return pickle.load(fh)
-    except FileNotFoundError:
-        pass
-    except Exception:  # noqa: BLE001  (a corrupt or foreign entry: compute it again)
+    except Exception:  # noqa: BLE001  (absent, corrupt or foreign: compute it again)
         pass
     out = compute()
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
