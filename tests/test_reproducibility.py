@@ -34,6 +34,7 @@ chains = 2
 num_warmup = 300
 num_samples = {n}
 chunk_size = {chunk}
+chain_method = "{method}"
 """
 
 
@@ -43,10 +44,12 @@ def fit(run, out, *extra):
                           text=True, timeout=900)
 
 
-def test_same_seed_bit_identical(tmp_path):
+@pytest.mark.parametrize("method", ["sequential", "parallel"])
+def test_same_seed_bit_identical(tmp_path, method):
+    """Parallel: one compiled single-chain program per CPU device (the shipped runs' method)."""
     import arviz as az
     run = tmp_path / "r.toml"
-    run.write_text(RUN.format(root=ROOT, n=200, chunk=0))
+    run.write_text(RUN.format(root=ROOT, n=200, chunk=0, method=method))
     for d in ("a", "b"):
         r = fit(run, tmp_path / d)
         assert r.returncode == 0, r.stderr[-2000:]
@@ -73,8 +76,9 @@ def test_sigkill_then_resume(tmp_path):
     import arviz as az
     run = tmp_path / "r.toml"
     # chunks of 150 steps: one compiled loop serves every chunk (warm-up included), so the
-    # killed-and-resumed run continues from the checkpointed state exactly
-    run.write_text(RUN.format(root=ROOT, n=1200, chunk=150))
+    # killed-and-resumed run continues from the checkpointed state exactly; parallel chains,
+    # as in the shipped runs (one compiled single-chain program per CPU device)
+    run.write_text(RUN.format(root=ROOT, n=1200, chunk=150, method="parallel"))
     ref = fit(run, tmp_path / "ref")
     assert ref.returncode == 0, ref.stderr[-2000:]
     out = tmp_path / "killed"
