@@ -89,7 +89,8 @@ def _per_device(one_chain):
     dispatched asynchronously, so the chains run concurrently, and the outputs are stacked
     again.  Used instead of ``jax.pmap``: on CPU devices pmap runs NUTS's tree-building
     ``while`` loop about ten times slower per leapfrog step (30 against 3-5 microseconds
-    of overhead, measured with a trivial potential; docs/performance.md)."""
+    of overhead with a trivial 33-dimensional potential; README, "Many fits on a
+    cluster")."""
     fn = jax.jit(one_chain)
 
     def run(state):

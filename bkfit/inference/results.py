@@ -276,13 +276,16 @@ def summarize(idata, asm) -> "pandas.DataFrame":  # noqa: F821
 def diagnostics(idata) -> dict:
     """Convergence figures of the sampled variables: max R-hat, min bulk ESS, divergences,
     chains and draws."""
-    rhat = az.rhat(idata)
-    ess = az.ess(idata)
     post_vars = [v for v in idata.posterior.data_vars
                  if idata.posterior[v].attrs.get("kind", "sampled") == "sampled"
                  and not v.startswith("par::")]
-    rmax = max((float(np.nanmax(rhat[v].values)) for v in post_vars), default=float("nan"))
-    emin = min((float(np.nanmin(ess[v].values)) for v in post_vars), default=float("nan"))
+    # only the sampled variables: a recorded value that is constant (e.g. a term that does
+    # not depend on the parameters) has no R-hat; a NaN of a sampled one is kept (a stuck
+    # chain), so that the R-hat check below fails instead of passing silently
+    rhat = az.rhat(idata, var_names=post_vars) if post_vars else {}
+    ess = az.ess(idata, var_names=post_vars) if post_vars else {}
+    rmax = max((float(np.max(rhat[v].values)) for v in post_vars), default=float("nan"))
+    emin = min((float(np.min(ess[v].values)) for v in post_vars), default=float("nan"))
     div = int(idata.sample_stats["diverging"].values.sum())
     nchains = idata.posterior.sizes["chain"]
     return {"rhat_max": rmax, "ess_bulk_min": emin, "divergences": div, "chains": int(nchains),
