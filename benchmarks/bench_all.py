@@ -2,6 +2,7 @@
 
     python benchmarks/bench_all.py [--json benchmarks/results.json] [--quick] [--nuts-run RUN]
                                    [--per-run-only] [--runs RUN ...] [--one-core]
+    python benchmarks/bench_all.py --fits [--runs RUN ...]
 
 ``--one-core`` pins the process to one CPU before JAX starts (XLA then runs every program
 on one thread): the per-run figures are then the cost one NUTS chain sees when the two
@@ -21,7 +22,13 @@ over both cores (wall time below the CPU time).
    (compile included), ESS per second (min and median over every sampled quantity), peak
    memory (resident set size of the fitting process);
 4. how the cost of one value-and-gradient grows with the number of likelihood terms and free
-   parameters (a small table).
+   parameters (a small table);
+
+5. with ``--fits`` (and nothing else): every shipped run (or ``--runs``) fitted with its own
+   run-file settings, one after another, each in a fresh process into a temporary folder:
+   wall time of the whole process (start-up, health check, compilation, sampling, writing the
+   results), NUTS time, max R-hat, min bulk ESS, divergences and the load average, against
+   the targets (<= 5 min, R-hat <= 1.01, ESS >= 400, no divergences).
 
 Timings are medians of repeated calls after a warm-up.  Nothing here asserts a time.
 """
@@ -205,8 +212,10 @@ def nuts(run_file: str, extra=()) -> dict:
     import arviz as az
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "fit"
+        load0, t0 = load_average(), time.perf_counter()
         r = subprocess.run([sys.executable, "-c", FIT_CODE, "fit", run_file, "--out", str(out),
                             "--no-progress", *extra], cwd=ROOT, capture_output=True, text=True)
+        process_wall = time.perf_counter() - t0
         line = [ln for ln in r.stdout.splitlines() if ln.startswith("BENCH ")]
         if r.returncode != 0 or not line or not (out / "posterior.nc").exists():
             return {"run": run_file, "error": r.stderr[-2000:]}
@@ -224,8 +233,29 @@ def nuts(run_file: str, extra=()) -> dict:
                     "ess_per_s_min": float(vals.min() / samp),
                     "ess_per_s_median": float(np.median(vals) / samp),
                     "rhat_max": meta["diagnostics"]["rhat_max"],
-                    "divergences": meta["diagnostics"]["divergences"]})
+                    "ess_bulk_min": meta["diagnostics"]["ess_bulk_min"],
+                    "divergences": meta["diagnostics"]["divergences"],
+                    "process_wall_s": process_wall, "load_average_before": load0,
+                    "load_average_after": load_average()})
         return res
+
+
+def fits_table(rows: list) -> str:
+    """The README's table of fit wall times (``--fits``): one row per run."""
+    out = ["| run | chains x draws | wall time (process) | NUTS incl. compile | max R-hat | "
+           "min bulk ESS | divergences | <= 5 min, converged |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        name = Path(r["run"]).stem
+        if "error" in r:
+            out.append(f"| {name} | failed | | | | | | no |")
+            continue
+        ok = (r["process_wall_s"] <= 300 and r["rhat_max"] <= 1.01
+              and r["ess_bulk_min"] >= 400 and r["divergences"] == 0)
+        out.append(f"| {name} | {r['chains']} x {r['draws']} | {r['process_wall_s']:.0f} s | "
+                   f"{r['nuts_wall_s']:.0f} s | {r['rhat_max']:.4f} | {r['ess_bulk_min']:.0f} | "
+                   f"{r['divergences']} | {'yes' if ok else 'no'} |")
+    return "\n".join(out)
 
 
 # ----------------------------------------------------------------------------- 4. scaling
@@ -346,7 +376,19 @@ def main(argv=None):
                     help="run file of the large NUTS benchmark (default: the largest shipped run)")
     ap.add_argument("--one-core", action="store_true",
                     help="pin to one CPU (one thread), as one chain of a 2-chain fit sees it")
+    ap.add_argument("--fits", action="store_true",
+                    help="only fit every shipped run (or --runs) with its own settings, one "
+                         "after another, each in a fresh process: wall time, R-hat, ESS")
     a = ap.parse_args(argv)
+    if a.fits:
+        runs = a.runs or [str(f.relative_to(ROOT)) for f in sorted((ROOT / "runs").glob("*.toml"))]
+        res = {"fits_date": time.strftime("%Y-%m-%d %H:%M"), "fits": []}
+        for f in runs:
+            res["fits"].append(nuts(f))
+            print(fits_table(res["fits"][-1:]).splitlines()[-1], flush=True)
+        print(fits_table(res["fits"]), flush=True)
+        _write(a.json, res)
+        return
     if a.one_core:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     import jax
