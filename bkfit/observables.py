@@ -175,6 +175,7 @@ PHYSICS_MODULES = (
     "bkfit.physics.mixing",
     "bkfit.physics.higgs",
     "bkfit.physics.leptoquark_lhc",
+    "bkfit.physics.leptoquark_highpt",
 )
 
 

@@ -56,7 +56,10 @@ ones at 4.8 GeV with bkfit's normalisations
   bkfit.physics.bsnunu); b -> c: N = 4 G_F/sqrt2 V_cb,
 
 keeping the keys that are at least 1e-4 of the largest of their sector, plus ``M_LQ_TeV``
-(the mass, read by the observable ``invM2_LQ`` of the LHC bounds).
+(the mass, read by the observable ``invM2_LQ`` of the LHC bounds) and the couplings
+``lam_23_<model>``, ``lam_33_<model>`` (complex; read by the high-pT observables
+``N_NP(pp->tautau,<model>)`` of bkfit.physics.leptoquark_highpt; named per model so that a
+likelihood file of another leptoquark is refused).
 ``tree_matching`` is the direct tree-level map onto the WET at mu = M (no running), kept as
 the reference.  B_s mixing: one-loop box at M, ``CVLL_bsbs`` (or ``CVRR_bsbs``), with the
 WET running to 4.8 GeV (wilson, tabulated in the same data file).
@@ -76,6 +79,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import did_you_mean
+from ..physics import leptoquark_highpt as lqhpt
 from ..physics import leptoquark_running as lqrun
 from .base import Model, ModelError
 from .left import parse_complex
@@ -355,6 +359,10 @@ class _Leptoquark(Model):
         full = self.matching(lam, lamR, m)
         out = {k: full[k] for k in self._keys}
         out["M_LQ_TeV"] = jnp.asarray(m, dtype=float)
+        # the tau-column couplings for the high-pT tau tau observables
+        # (bkfit.physics.leptoquark_highpt: N_NP(pp->tautau,<model>))
+        k23, k33 = lqhpt.coupling_keys(self.name)
+        out[k23], out[k33] = lam[1, 2], lam[2, 2]
         return out
 
     # ------------------------------------------------------------------ report

@@ -6,6 +6,7 @@ import functools
 
 from ..physics.bsnunu import ALL_WC as BSNUNU_WC
 from ..physics.bsnunu_wet import ALL_NAMES as BSNUNU_WET_NAMES
+from ..physics.leptoquark_highpt import ALL_COUPLING_KEYS as LQ_HIGHPT_KEYS
 
 
 @functools.lru_cache(maxsize=1)
@@ -26,5 +27,8 @@ def wcxf_flavio_names() -> frozenset:
 
 def known_coefficients() -> frozenset:
     """Coefficient names a model may set: the WCxf flavio basis plus bkfit's b -> s nu nu names
-    (right-handed vector, scalar and tensor operators, sterile-neutrino masses ``m_nuR_*``)."""
-    return wcxf_flavio_names() | frozenset(BSNUNU_WC) | frozenset(BSNUNU_WET_NAMES)
+    (right-handed vector, scalar and tensor operators, sterile-neutrino masses ``m_nuR_*``)
+    and the leptoquark couplings the high-pT observables read (``lam_23_<model>``,
+    ``lam_33_<model>``, bkfit.physics.leptoquark_highpt)."""
+    return (wcxf_flavio_names() | frozenset(BSNUNU_WC) | frozenset(BSNUNU_WET_NAMES)
+            | frozenset(LQ_HIGHPT_KEYS))
