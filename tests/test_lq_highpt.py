@@ -408,18 +408,18 @@ def limit_lam33(model, M, par):
     return brentq(lambda x: chi2(x) - cmin - 3.84, grid[j - 1], grid[j]), cmin, chi2(0.0)
 
 
-def test_limit_on_lam33_at_2_TeV(par):
-    """lam_33 < 1.77 (V1 = U3) and < 1.37 (S1 = S3) at M = 2 TeV, lam_23 = 0 (95 % CL, Delta
-    chi^2 = 3.84 from the minimum; the SM chi^2 is 9.65 for 14 bins).  No published number for
-    this configuration was found readable (docs/leptoquarks.md); this pins the result the docs
-    quote, and checks the contact scaling lam_lim ~ M above the kernels' range."""
+def test_limit_scales_like_the_mass_in_the_contact_regime(par):
+    """Far above the collision energies the rate depends on lam_33/M only (the contact limit),
+    so the 95 % CL limit on lam_33 (Delta chi^2 = 3.84 from the minimum, lam_23 = 0) grows
+    like M: equal lam/M at 6 and 8 TeV.  The SM chi^2 (no new physics) is the data's alone:
+    sum (n_obs - n_bkg)^2 / (err_bkg^2 + n_obs) from the ATLAS table.  The limits at 2 TeV
+    (V1 1.77, S1 1.37, docs/leptoquarks.md) have no published counterpart that could be read,
+    so they are not asserted here."""
     v1, cmin, c0 = limit_lam33("lq_V1", 2.0, par)
-    s1, _, _ = limit_lam33("lq_S1", 2.0, par)
-    print(f"95% CL at 2 TeV: V1 lam_33 < {v1:.3f} (chi2 min {cmin:.2f}, SM {c0:.2f}); "
-          f"S1 lam_33 < {s1:.3f}")
-    assert v1 == pytest.approx(1.767, abs=0.01)
-    assert s1 == pytest.approx(1.373, abs=0.01)
-    assert c0 == pytest.approx(9.65, abs=0.01)
+    d = H.atlas_data()
+    assert c0 == pytest.approx(float(np.sum((d["n_obs"] - d["n_bkg"]) ** 2
+                                            / (d["err_bkg"] ** 2 + d["n_obs"]))), rel=1e-9)
+    assert cmin <= c0 and 0.5 < v1 < 12.0
     v8, _, _ = limit_lam33("lq_V1", 8.0, par)
     v6, _, _ = limit_lam33("lq_V1", 6.0, par)
     assert v8 / 8.0 == pytest.approx(v6 / 6.0, rel=0.05)
