@@ -73,14 +73,18 @@ def chunk_length(settings: SamplerSettings) -> int:
     return best if best >= 25 else min(250, max(settings.num_warmup, settings.num_samples))
 
 
-def init_states(kernel, settings: SamplerSettings):
+def init_states(kernel, settings: SamplerSettings, chain_method: str | None = None):
     """One initial HMC state per chain (numpyro's NUTS ``init``: initial point, step size
-    search), a key per chain, as one compiled, vmapped computation; the kernel keeps its
-    single-chain ``sample``."""
+    search), a key per chain; the kernel keeps its single-chain ``sample``.  Parallel chains:
+    the compiled single-chain ``init`` on every device at once (:func:`_per_device`);
+    otherwise one compiled, vmapped computation."""
     keys = jax.random.split(jax.random.PRNGKey(settings.seed), settings.chains)
-    init = jax.jit(jax.vmap(lambda k: kernel.init(k, settings.num_warmup, model_args=(),
-                                                  model_kwargs={})))
-    return init(keys)
+
+    def one(k):
+        return kernel.init(k, settings.num_warmup, model_args=(), model_kwargs={})
+    if (chain_method or settings.chain_method) == "parallel":
+        return jax.tree_util.tree_map(jnp.asarray, _per_device(one)(keys))
+    return jax.jit(jax.vmap(one))(keys)
 
 
 def _per_device(one_chain):
@@ -148,7 +152,7 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
         method = "sequential"
     W, S = settings.num_warmup, settings.num_samples
     t0 = time.time()
-    state = init_states(kernel, settings)            # also sets up kernel.sample
+    state = init_states(kernel, settings, method)    # also sets up kernel.sample
     samples, extra, warm, done = None, None, 0, 0
     if resume and ckpt_path.exists():
         with open(ckpt_path, "rb") as fh:
