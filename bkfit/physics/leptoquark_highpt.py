@@ -73,18 +73,11 @@ import jax.numpy as jnp
 import numpy as np
 
 # ------------------------------------------------------------------ constants
-# electroweak inputs of HighPT (alpha(m_Z) = 1/127.9, G_F, m_Z; m_W and s_W derived at tree
-# level), i.e. those its kernels and cross-section columns were made with
-ALPHA = 1 / 127.9
-G_F = 1.16637e-5
-M_Z = 91.1876
-GAMMA_Z = 2.4952
-_MW = math.sqrt(M_Z ** 2 / 2 + math.sqrt(M_Z ** 4 / 4 - ALPHA * math.pi * M_Z ** 2
-                                         / (G_F * math.sqrt(2))))
-SW2 = 1 - _MW ** 2 / M_Z ** 2
-E2 = 4 * math.pi * ALPHA
-GEV2_TO_FB = 0.3893794e12            # 1 GeV^-2 in fb
-LUMI_FB = 139.0
+# electroweak inputs, unit conversion and luminosity: likelihoods/highpt_ditau/inputs.yaml
+# (HighPT's inputs, with which its kernels and cross-section columns were made), read by
+# :func:`inputs`; the names ALPHA, G_F, M_Z, GAMMA_Z, SW2, E2, GEV2_TO_FB, LUMI_FB are module
+# attributes served from there
+_INPUT_NAMES = ("ALPHA", "G_F", "M_Z", "GAMMA_Z", "SW2", "E2", "GEV2_TO_FB", "LUMI_FB")
 TRUTH_EDGES = np.array([150., 200., 250., 300., 350., 400., 450., 500., 600., 700., 800.,
                         900., 1000., 1150., 13000.])
 KERNEL_MASSES = np.array([1.0, 2.0, 3.0])    # TeV
@@ -122,6 +115,29 @@ ALL_COUPLING_KEYS = tuple(k for m in MODELS for k in coupling_keys(m))
 
 
 # ------------------------------------------------------------------ tables
+@functools.lru_cache(maxsize=1)
+def inputs() -> dict:
+    """HighPT's electroweak inputs (alpha_e(m_Z), G_F, m_Z, Gamma_Z), the GeV^-2 -> fb factor and
+    the integrated luminosity from ``likelihoods/highpt_ditau/inputs.yaml``, with the tree-level
+    m_W and sin^2(theta_W) derived from them (as HighPT does), keyed ALPHA, G_F, M_Z, GAMMA_Z,
+    SW2, E2 (= 4 pi alpha), GEV2_TO_FB, LUMI_FB."""
+    import yaml
+    with open(_folder() / "inputs.yaml") as fh:
+        d = yaml.safe_load(fh)["values"]
+    a, gf, mz = float(d["alpha_e"]), float(d["G_F"]), float(d["m_Z"])
+    mw = math.sqrt(mz ** 2 / 2 + math.sqrt(mz ** 4 / 4 - a * math.pi * mz ** 2
+                                           / (gf * math.sqrt(2))))
+    return {"ALPHA": a, "G_F": gf, "M_Z": mz, "GAMMA_Z": float(d["Gamma_Z"]),
+            "SW2": 1 - mw ** 2 / mz ** 2, "E2": 4 * math.pi * a,
+            "GEV2_TO_FB": float(d["GeV2_to_fb"]), "LUMI_FB": float(d["lumi_fb"])}
+
+
+def __getattr__(name):
+    if name in _INPUT_NAMES:
+        return inputs()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _folder():
     from ..inputs.shipped import shipped_dir
     return shipped_dir("likelihoods") / DATA_FOLDER
@@ -194,10 +210,12 @@ def sm_amplitude(s, quark: str, x_lep: str, y_quark: str):
     """The SM photon + Z amplitude A_XY(s) (complex, GeV^-2) for q qbar -> tau tau, lepton
     chirality ``x_lep``, quark chirality ``y_quark`` ('L'/'R'), HighPT's inputs."""
     qq, t3 = QUARKS[quark]
+    c = inputs()
+    E2, SW2, M_Z = c["E2"], c["SW2"], c["M_Z"]
     g = math.sqrt(E2 / (SW2 * (1 - SW2)))
     gl = g * ((-0.5 if x_lep == "L" else 0.0) - SW2 * Q_TAU)
     gq = g * ((t3 if y_quark == "L" else 0.0) - SW2 * qq)
-    return E2 * qq * Q_TAU / s + gl * gq / (s - M_Z ** 2 + 1j * M_Z * GAMMA_Z)
+    return E2 * qq * Q_TAU / s + gl * gq / (s - M_Z ** 2 + 1j * M_Z * c["GAMMA_Z"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -223,7 +241,7 @@ def quadrature() -> dict:
         # ln-ln cubic spline; the tables end with |L| < 1e-14 (and a few round-off negative
         # values) near 13 TeV, floored at 1e-30
         spl = CubicSpline(lx, np.log(np.maximum(col, 1e-30)))
-        out[name] = w * np.exp(spl(0.5 * np.log(s))) * GEV2_TO_FB
+        out[name] = w * np.exp(spl(0.5 * np.log(s))) * inputs()["GEV2_TO_FB"]
     return out
 
 
@@ -251,6 +269,7 @@ def truth_xsec(model: str, q1: str, q2: str, mass_tev, a=1.0, a2=None, chir=None
         z = jnp.zeros(N_BINS)
         return sig_np, z, z
     Qq = QUARKS[q1][0]
+    E2 = inputs()["E2"]
     Aph = E2 * Qq * Q_TAU / s
     AZ = np.real(sm_amplitude(np.asarray(Q["s"]), q1, xl, ychir)) - E2 * Qq * Q_TAU / np.asarray(Q["s"])
     sig_a = jnp.sum(W * (-a * Aph * j1 / (24 * math.pi)), axis=1)
@@ -325,7 +344,7 @@ def event_counts(model: str, lam23, lam33, mass_tev, par=None, up=True):
         for term, sg in zip(("NP", "A", "Z"), sig):
             if term in ks:
                 N = N + sg @ kernel_at(ks[term], mass_tev)
-    return LUMI_FB * N
+    return inputs()["LUMI_FB"] * N
 
 
 # ------------------------------------------------------------------ observables
