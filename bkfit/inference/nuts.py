@@ -101,6 +101,9 @@ def _per_device(one_chain):
         leaves = jax.tree_util.tree_leaves(state)
         chains = leaves[0].shape[0]
         devices = jax.local_devices()[:chains]
+        if len(devices) < chains:
+            raise ValueError(f"{chains} chains but {len(devices)} local device(s): parallel "
+                             "chains need one device each (run_nuts falls back to sequential)")
         outs = [fn(jax.device_put(jax.tree_util.tree_map(lambda x, i=i: x[i], state), d))
                 for i, d in enumerate(devices)]
         return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
