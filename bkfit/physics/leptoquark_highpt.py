@@ -250,20 +250,22 @@ def lumi_name(q1: str, q2: str) -> str:
     return f"{q1}_{q2}bar"
 
 
-def truth_xsec(model: str, q1: str, q2: str, mass_tev, a=1.0, a2=None, chir=None):
+def truth_xsec(model: str, q1: str, q2: str, mass_tev, a=1.0, a2=None, chir=None, j=None):
     """(sigma_NP, sigma_A, sigma_Z) per truth bin in fb for initial state q1 q2bar, the
     leptoquark ``model`` at mass ``mass_tev`` with amplitude coefficient a = kappa |c|^2 y y^*
     (real for q1 = q2; ``a`` = kappa |c|^2 for unit couplings); sigma_NP is for |a|^2 (``a2``,
     default a^2), sigma_A/Z for a (zero off the diagonal).  ``chir`` = (lepton, quark)
-    chirality of the SM amplitude, default (L, the model's)."""
+    chirality of the SM amplitude, default (L, the model's).  ``j``: the angular integrals
+    (J1, J2) on the quadrature grid at this mass, if already computed (they do not depend on
+    the initial state)."""
     chan, ychir, kappa, cd, cu, kind, *_ = MODELS[model]
     xl, ychir = chir if chir is not None else ("L", ychir)
     a2 = a ** 2 if a2 is None else a2
     Q = quadrature()
     s = jnp.asarray(Q["s"])
     W = jnp.asarray(Q[lumi_name(q1, q2)])
-    r = (jnp.asarray(mass_tev, dtype=float) * 1e3) ** 2 / s
-    j1, j2 = angular_integrals(r, kind)
+    j1, j2 = j if j is not None else angular_integrals(
+        (jnp.asarray(mass_tev, dtype=float) * 1e3) ** 2 / s, kind)
     sig_np = jnp.sum(W * a2 * j2 / (48 * math.pi * s), axis=1)
     if q1 != q2:
         z = jnp.zeros(N_BINS)
@@ -312,9 +314,12 @@ def kernel_at(k, mass_tev):
     return k[lo] * (1 - f) + k[lo + 1] * f
 
 
+CKM_KEYS = ("Vus", "Vub", "Vcb", "gamma")
+
+
 def _ckm(par):
     from .ckm import ckm_matrix
-    return ckm_matrix(par["Vus"], par["Vub"], par["Vcb"], par["gamma"])
+    return ckm_matrix(*(par[k] for k in CKM_KEYS))
 
 
 def event_counts(model: str, lam23, lam33, mass_tev, par=None, up=True):
@@ -334,12 +339,14 @@ def event_counts(model: str, lam23, lam33, mass_tev, par=None, up=True):
         ys.update({"c": (fam_u, kappa * cu, V[1, 1] * l23 + V[1, 2] * l33),
                    "u": (fam_u, kappa * cu, V[0, 1] * l23 + V[0, 2] * l33)})
     states = [st for st in DOWN_STATES + UP_STATES if st[0] in ys]
+    j = angular_integrals((jnp.asarray(mass_tev, dtype=float) * 1e3) ** 2
+                          / jnp.asarray(quadrature()["s"]), kind)
     for q1, q2 in states:
         fam, f, y1 = ys[q1]
         y2 = ys[q2][2]
         m1, m2 = jnp.real(y1 * jnp.conj(y1)), jnp.real(y2 * jnp.conj(y2))     # |y|^2
         # a = f |y|^2 (real) on the diagonal; off it only |a|^2 = f^2 |y1|^2 |y2|^2 enters
-        sig = truth_xsec(model, q1, q2, mass_tev, f * m1, f ** 2 * m1 * m2)
+        sig = truth_xsec(model, q1, q2, mass_tev, f * m1, f ** 2 * m1 * m2, j=j)
         ks = kernels(fam, q1 + q2)
         for term, sg in zip(("NP", "A", "Z"), sig):
             if term in ks:
@@ -351,6 +358,11 @@ def event_counts(model: str, lam23, lam33, mass_tev, par=None, up=True):
 def observable(model: str):
     """The observable function N_NP(pp->tautau,<model>)(coeffs, par, bin) for ``model``."""
     k23, k33 = coupling_keys(model)
+    # A likelihood file asks for the 14 bins one by one, with the same coefficient and
+    # parameter objects (one evaluation, or one trace): the counts of all bins are computed
+    # once and the last result is reused while the arguments are the very same objects
+    # (identity, not equality: a new evaluation brings new arrays or tracers).
+    last: dict = {}
 
     def fn(coeffs, par, bin):
         if "M_LQ_TeV" not in coeffs:
@@ -362,8 +374,14 @@ def observable(model: str):
         idx = np.asarray(bin).astype(int) - 1
         if np.any(idx < 0) or np.any(idx >= N_BINS):
             raise ValueError(f"bin must be 1..{N_BINS}, got {bin}")
-        n = event_counts(model, coeffs[k23], coeffs[k33], coeffs["M_LQ_TeV"], par)
-        return n[idx]
+        args = (coeffs[k23], coeffs[k33], coeffs["M_LQ_TeV"])
+        if MODELS[model][4]:             # up-type states: the CKM inputs too
+            args += tuple(par[k] for k in CKM_KEYS)
+        prev = last.get("args")
+        if prev is None or len(prev) != len(args) or any(a is not b for a, b in zip(prev, args)):
+            last["args"] = args
+            last["n"] = event_counts(model, *args[:3], par)
+        return last["n"][idx]
     return fn
 
 
