@@ -32,6 +32,7 @@ Schema (every table and key is checked; unknown keys are errors)::
     target_accept = 0.9
     chain_method = "sequential"    # sequential | parallel | vectorized
     max_tree_depth = 10
+    max_tree_depth_warmup = 10     # during warm-up only (default: max_tree_depth)
     chunk_size = 0                 # >0: sample in chunks, saving progress after each
     dense_mass = false             # true, or blocks of sites: [["m_X", "log10_Lambda"]]
 
@@ -101,6 +102,9 @@ class SamplerSection(StrictModel):
                                      description="NUTS target acceptance, 0 < target_accept < 1")
     chain_method: Literal["sequential", "parallel", "vectorized"] = "sequential"
     max_tree_depth: TomlInt = Field(default=10, ge=1, le=15, description="1 ... 15")
+    max_tree_depth_warmup: TomlInt | None = Field(
+        default=None, ge=1, le=15, description="1 ... 15 (default: max_tree_depth); caps "
+        "the trees of the warm-up only, where an unadapted mass matrix makes them deepest")
     chunk_size: TomlInt = Field(default=0, ge=0, description="0 (no chunks) or a positive integer")
     dense_mass: bool | list[list[str]] = Field(
         default=False, description="true, false, or groups of sampled sites, e.g. "

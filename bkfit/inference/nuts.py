@@ -36,6 +36,7 @@ class SamplerSettings:
     target_accept: float = 0.9
     chain_method: str = "sequential"
     max_tree_depth: int = 10
+    max_tree_depth_warmup: int | None = None   # None: max_tree_depth
     chunk_size: int = 0
     dense_mass: bool | list = False       # or groups of site names (dense blocks)
     progress_bar: bool = True
@@ -137,6 +138,20 @@ def build_postprocess(kernel, chain_method: str):
     return jax.pmap(post) if chain_method == "parallel" else jax.jit(jax.vmap(post))
 
 
+def build_kernel(model_fn, settings: SamplerSettings) -> NUTS:
+    """numpyro's NUTS kernel for ``model_fn`` with the run's settings: target acceptance,
+    dense-mass groups, initial point at the prior medians, and the tree-depth cap
+    ``(max_tree_depth_warmup, max_tree_depth)`` (numpyro switches from the first to the
+    second when warm-up ends; a lower warm-up cap bounds the cost of the early warm-up, whose
+    trees, before the mass matrix is adapted, are the deepest of the fit)."""
+    depth = (settings.max_tree_depth if settings.max_tree_depth_warmup is None
+             else settings.max_tree_depth_warmup, settings.max_tree_depth)
+    return NUTS(model_fn, target_accept_prob=settings.target_accept, max_tree_depth=depth,
+                init_strategy=init_to_median(),
+                dense_mass=settings.dense_mass if isinstance(settings.dense_mass, bool)
+                else [tuple(g) for g in settings.dense_mass])
+
+
 def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
              resume: bool = False):
     """Sample ``model_fn`` with NUTS; returns (samples, extra, wall seconds), samples and
@@ -144,10 +159,7 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
     :func:`chunk_length` steps through one compiled loop (:func:`build_chunk`); after every
     chunk the state and the draws are checkpointed atomically and progress is logged."""
     ckpt_path = workdir / "checkpoint.pkl"
-    kernel = NUTS(model_fn, target_accept_prob=settings.target_accept,
-                  max_tree_depth=settings.max_tree_depth, init_strategy=init_to_median(),
-                  dense_mass=settings.dense_mass if isinstance(settings.dense_mass, bool)
-                  else [tuple(g) for g in settings.dense_mass])
+    kernel = build_kernel(model_fn, settings)
     method = settings.chain_method
     if method == "parallel" and jax.local_device_count() < settings.chains:
         log(f"{jax.local_device_count()} device(s) for {settings.chains} chains: "
@@ -199,7 +211,7 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
 
 def _settings_key(s: SamplerSettings):
     return (s.chains, s.num_warmup, s.num_samples, s.seed, s.target_accept, s.chain_method,
-            s.max_tree_depth, s.chunk_size,
+            s.max_tree_depth, s.max_tree_depth_warmup, s.chunk_size,
             s.dense_mass if isinstance(s.dense_mass, bool) else tuple(map(tuple, s.dense_mass)))
 
 

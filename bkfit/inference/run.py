@@ -78,7 +78,9 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
     settings = SamplerSettings(chains=s.chains, num_warmup=s.num_warmup,
                                num_samples=s.num_samples, seed=cfg.run.seed,
                                target_accept=s.target_accept, chain_method=s.chain_method,
-                               max_tree_depth=s.max_tree_depth, chunk_size=s.chunk_size,
+                               max_tree_depth=s.max_tree_depth,
+                               max_tree_depth_warmup=s.max_tree_depth_warmup,
+                               chunk_size=s.chunk_size,
                                dense_mass=s.dense_mass, progress_bar=progress)
     for k, v in (overrides or {}).items():
         if v is not None:
