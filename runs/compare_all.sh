@@ -16,7 +16,8 @@
 # use bkfit's evidence setup (docs/evidence.md): form-factor nuisances at central values,
 # the Belle II workspace nuisances profiled; both estimators (jaxns nested sampling and
 # tempered SMC with 4 replicas of 400 particles: the profiled Belle II likelihood costs
-# ~1-2 ms per point and the DM spectra up to ~10 ms, so the default 8 x 1000 particles
+# ~0.7-1 ms per point (vmapped; 1-2 ms before its Jacobian was written out, 2026-12-07)
+# and the DM spectra up to ~10 ms, so the default 8 x 1000 particles
 # would take hours per model on 2 cores).  The table goes to results/compare_all/.
 set -euo pipefail
 RUNS=(sm quickstart quickstart_gaussian left_all belle2_signal_strength wet_belle2
