@@ -37,12 +37,13 @@ import time
 import jax.numpy as jnp
 
 from .nested import nested_sampling
-from .problem import EvidenceProblem, Site, problem_from_assembled, problem_from_model
+from .problem import (EvidenceProblem, Site, map_batched, problem_from_assembled,
+                      problem_from_model)
 from .result import EvidenceResult
 from .smc import SMCState, smc, smc_init, smc_step
 
 __all__ = ["EvidenceProblem", "EvidenceResult", "SMCState", "Site", "agreement", "evidence",
-           "nested_sampling", "problem_from_assembled", "problem_from_model", "smc",
+           "map_batched", "nested_sampling", "problem_from_assembled", "problem_from_model", "smc",
            "smc_init", "smc_step"]
 
 
@@ -60,14 +61,17 @@ def evidence(problem: EvidenceProblem, methods=("nested", "smc"), seed: int = 0,
     ``progress``: optional callable receiving progress lines of both estimators."""
     out = {}
     d = problem.dim
+    # the estimators vmap the likelihood over many points: evaluate them in chunks
+    loglike_unit, loglike_normal = map_batched(problem.loglike_unit), map_batched(
+        problem.loglike_normal)
     for m in methods:
         if d == 0:
             out[m] = _zero_dim(problem, m)
         elif m == "nested":
-            out[m] = nested_sampling(lambda u: problem.loglike_unit(u), d, seed=seed,
+            out[m] = nested_sampling(lambda u: loglike_unit(u), d, seed=seed,
                                      progress=progress, **(nested_opts or {}))
         elif m == "smc":
-            out[m] = smc(lambda z: problem.loglike_normal(z), d, seed=seed,
+            out[m] = smc(lambda z: loglike_normal(z), d, seed=seed,
                          progress=progress, **(smc_opts or {}))
         else:
             raise ValueError(f"unknown evidence method '{m}' (nested, smc)")

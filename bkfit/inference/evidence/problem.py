@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
@@ -134,6 +135,26 @@ class EvidenceProblem:
     def loglike_normal(self, z):
         """ln L at a point ``z`` of standard-normal coordinates; NaN and +inf become -inf."""
         return _finite(self.loglike(self.normal_transform(z)))
+
+
+def map_batched(f: Callable, batch_size: int = 8) -> Callable:
+    """``f`` (one point -> scalar) with a vmap rule that evaluates a batch of points in
+    sequential chunks of ``batch_size`` (``jax.lax.map``) instead of one vectorised
+    computation.  Both estimators evaluate the likelihood under ``vmap`` (over SMC particles,
+    inside jaxns); for bkfit's likelihoods, whose Belle II term profiles 228 nuisances, the
+    wide vectorised program costs about three times as much per point as chunks of 8 (0.80
+    against 0.26 ms for vlq_free, one core, 256 points).  Values are those of ``f``; the
+    wrapped function has no derivative rules (the estimators need none)."""
+    @jax.custom_batching.custom_vmap
+    def g(x):
+        return f(x)
+
+    @g.def_vmap
+    def _rule(axis_size, in_batched, x):
+        if not in_batched[0]:
+            return f(x), False
+        return jax.lax.map(f, x, batch_size=batch_size), True
+    return g
 
 
 def _finite(ll):
