@@ -314,28 +314,37 @@ class CompiledWorkspace:
                 + list(self.free_bounds))
 
     # --------------------------------------------------------------- evaluation
+    def _row_parts(self, a, g, f, r):
+        """Pieces of the expected row yields at alphas ``a``, gammas ``g``, free normalisations
+        ``f`` and reweighting ratios ``r`` (1 if None): the additive part nom + histosys deltas,
+        the multiplicative factors other than the gamma (normsys, free, reweighting), the gamma
+        of every row, and the alphas read by the histosys columns and normsys pairs."""
+        nom = jnp.asarray(self.nom)
+        ah = a[self.h_aidx]
+        base = nom + jnp.asarray(self.h_S) @ ah + jnp.asarray(self.h_A) @ _code4p_g(ah)
+        an = a[self.n_aidx]
+        if len(self.n_aidx):
+            kp = _normsys_code4(an, jnp.asarray(self.n_lnhi), jnp.asarray(self.n_lnlo),
+                                jnp.asarray(self.n_coef))
+            ks = jnp.prod(jnp.where(jnp.asarray(self.n_onehot), kp[None, :], 1.0), axis=1)
+            factor = ks[self.sample_of_row]
+        else:
+            factor = jnp.ones(len(self.nom))
+        gam = jnp.concatenate([g, jnp.ones(1)])[self.gamma_idx]
+        if self.n_free:
+            fm = jnp.asarray(self.free_mask)
+            factor = factor * jnp.prod(jnp.where(fm > 0, f[None, :], 1.0), axis=1)
+        if self.n_rw:
+            rr = jnp.ones(self.n_rw) if r is None else jnp.asarray(r)
+            factor = factor * jnp.concatenate([rr, jnp.ones(1)])[self.rw_idx]
+        return base, factor, gam, ah, an
+
     def expected_rows(self, theta, r=None):
         """Expected yield of every (sample, bin) row at parameters ``theta``; ``r`` are the per-bin
         reweighting ratios of the reweighted samples (1 if None)."""
         a, g, f = self.split(jnp.asarray(theta))
-        nom = jnp.asarray(self.nom)
-        ah = a[self.h_aidx]
-        delta = jnp.asarray(self.h_S) @ ah + jnp.asarray(self.h_A) @ _code4p_g(ah)
-        if len(self.n_aidx):
-            kp = _normsys_code4(a[self.n_aidx], jnp.asarray(self.n_lnhi),
-                                jnp.asarray(self.n_lnlo), jnp.asarray(self.n_coef))
-            ks = jnp.prod(jnp.where(jnp.asarray(self.n_onehot), kp[None, :], 1.0), axis=1)
-            kappa = ks[self.sample_of_row]
-        else:
-            kappa = 1.0
-        gam = jnp.concatenate([g, jnp.ones(1)])[self.gamma_idx]
-        fm = jnp.asarray(self.free_mask)
-        freef = jnp.prod(jnp.where(fm > 0, f[None, :], 1.0), axis=1) if self.n_free else 1.0
-        out = (nom + delta) * kappa * gam * freef
-        if self.n_rw:
-            rr = jnp.ones(self.n_rw) if r is None else jnp.asarray(r)
-            out = out * jnp.concatenate([rr, jnp.ones(1)])[self.rw_idx]
-        return out
+        base, factor, gam, _, _ = self._row_parts(a, g, f, r)
+        return base * factor * gam
 
     def expected_main(self, theta, r=None):
         """Expected event count of every main-measurement bin (rows summed over samples)."""
@@ -350,29 +359,9 @@ class CompiledWorkspace:
         :meth:`profile` several times dearer than the counts themselves; the tests compare it
         with ``jax.jacrev``."""
         x = jnp.asarray(x)
-        na = self.n_alpha
-        a, g = x[:na], x[na:]
+        a, g = x[:self.n_alpha], x[self.n_alpha:]
         f = jnp.asarray(self.free_init if free is None else free, dtype=float)
-        nom = jnp.asarray(self.nom)
-        S, A = jnp.asarray(self.h_S), jnp.asarray(self.h_A)
-        ah = a[self.h_aidx]
-        base = nom + S @ ah + A @ _code4p_g(ah)
-        if len(self.n_aidx):
-            an = a[self.n_aidx]
-            args = (jnp.asarray(self.n_lnhi), jnp.asarray(self.n_lnlo), jnp.asarray(self.n_coef))
-            kp = _normsys_code4(an, *args)
-            onehot = jnp.asarray(self.n_onehot)
-            kappa = jnp.prod(jnp.where(onehot, kp[None, :], 1.0), axis=1)[self.sample_of_row]
-        else:
-            kappa = jnp.ones(len(self.nom))
-        gam = jnp.concatenate([g, jnp.ones(1)])[self.gamma_idx]
-        fm = jnp.asarray(self.free_mask)
-        freef = jnp.prod(jnp.where(fm > 0, f[None, :], 1.0), axis=1) if self.n_free else 1.0
-        rr = 1.0
-        if self.n_rw:
-            rv = jnp.ones(self.n_rw) if r is None else jnp.asarray(r)
-            rr = jnp.concatenate([rv, jnp.ones(1)])[self.rw_idx]
-        c_nogam = kappa * freef * rr
+        base, c_nogam, gam, ah, an = self._row_parts(a, g, f, r)
         rows = base * c_nogam * gam
         maps = self._jacobian_maps()
         idx = maps["bin_rows"]
@@ -383,12 +372,15 @@ class CompiledWorkspace:
 
         lam = by_bin(rows)
         # alphas through the histosys deltas (additive) ...
-        dbase = (S + A * _code4p_g_prime(ah)[None, :]) * (c_nogam * gam)[:, None]
+        dbase = ((jnp.asarray(self.h_S) + jnp.asarray(self.h_A) * _code4p_g_prime(ah)[None, :])
+                 * (c_nogam * gam)[:, None])
         Ja = by_bin(dbase) @ maps["histosys"]
         # ... and through the normsys factors (multiplicative: d rows = rows d ln kappa)
         if len(self.n_aidx):
-            dlog = _normsys_code4_dlog(an, *args)
-            per_row = jnp.where(onehot, dlog[None, :], 0.0)[self.sample_of_row]
+            dlog = _normsys_code4_dlog(an, jnp.asarray(self.n_lnhi), jnp.asarray(self.n_lnlo),
+                                       jnp.asarray(self.n_coef))
+            per_row = jnp.where(jnp.asarray(self.n_onehot), dlog[None, :],
+                                0.0)[self.sample_of_row]
             Ja = Ja + by_bin(rows[:, None] * per_row) @ maps["normsys"]
         # gammas: rows are linear in their own gamma, and a gamma sits in one main bin
         v = jnp.concatenate([base * c_nogam, jnp.zeros(1)])
