@@ -30,6 +30,8 @@ def _echo_err(line: str):
                    "central values, Belle II workspace nuisances profiled; see docs/evidence.md)")
 def evidence_cmd(run_file, out, method, seed, particles, replicas, num_live, full_likelihood):
     """Marginal likelihood ln Z of RUN_FILE (nested sampling and/or tempering SMC)."""
+    from .fit import _setup_devices
+    _setup_devices()          # SMC replicas run one per core
     from ..inference.run import run_evidence
 
     methods = ["nested", "smc"] if method == "both" else [method]

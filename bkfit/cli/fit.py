@@ -13,7 +13,9 @@ from ._errors import fail, report
 
 
 def _setup_devices():
-    # every local CPU core as a host device (parallel chains); must precede JAX's backend init
+    """Every local CPU core as a host device (parallel NUTS chains, concurrent SMC
+    replicas); must precede JAX's backend initialisation.  An explicit
+    ``--xla_force_host_platform_device_count`` in ``XLA_FLAGS`` is left alone."""
     if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
         import numpyro
         numpyro.set_host_device_count(os.cpu_count() or 1)

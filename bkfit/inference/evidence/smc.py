@@ -27,34 +27,39 @@ _CHUNK = 5            # Metropolis steps between two mixing checks
 
 
 class _Progress:
-    """Throttled progress lines from inside compiled loops (``jax.debug.callback``)."""
+    """Throttled progress lines from inside compiled loops (``jax.debug.callback``).  The
+    replicas report separately (one program per device) or together (vmapped); the line
+    combines the latest report of every replica."""
 
-    def __init__(self, emit, every_s: float = 10.0):
+    def __init__(self, emit, replicas: int, every_s: float = 10.0):
         self.emit, self.every_s = emit, every_s
         self.t0 = self.last = time.time()
+        self.state = {r: (0, 0.0, 0.0, 0) for r in range(replicas)}
 
-    def smc(self, stage, beta, logz, evals):
+    def smc(self, rid, stage, beta, logz, evals):
+        for r, s, b, z, e in zip(*(np.atleast_1d(a) for a in (rid, stage, beta, logz, evals))):
+            self.state[int(r)] = (int(s), float(b), float(z), int(e))
         now = time.time()
-        beta, logz = np.atleast_1d(beta), np.atleast_1d(logz)
-        if now - self.last < self.every_s and not np.all(beta >= 1.0):
+        stages, betas, logzs, evs = (np.array(v) for v in zip(*self.state.values()))
+        if now - self.last < self.every_s and not np.all(betas >= 1.0):
             return
         self.last = now
-        b = float(np.min(beta))
+        b = float(np.min(betas))
         el = now - self.t0
         # tempering advances roughly uniformly in log(beta) after the first stages
         frac = b if b <= 0 else min(1.0, 1.0 + np.log10(max(b, 1e-12)) / 12.0)
         left = el * (1.0 - frac) / max(frac, 1e-3)
-        self.emit(f"smc: stage {int(np.max(stage))}, beta {b:.3g}, ln Z so far "
-                  f"{float(np.mean(logz)):.3f}, {int(np.sum(evals))} likelihood calls, "
+        self.emit(f"smc: stage {int(np.max(stages))}, beta {b:.3g}, ln Z so far "
+                  f"{float(np.mean(logzs)):.3f}, {int(np.sum(evs))} likelihood calls, "
                   f"{el:.0f} s, about {left:.0f} s left")
 
 
 _PROGRESS: list = [None]          # the active _Progress (a compiled loop calls it by index)
 
 
-def _report_smc(stage, beta, logz, evals):
+def _report_smc(rid, stage, beta, logz, evals):
     if _PROGRESS[0] is not None:
-        _PROGRESS[0].smc(stage, beta, logz, evals)
+        _PROGRESS[0].smc(rid, stage, beta, logz, evals)
 
 
 class SMCState(NamedTuple):
@@ -113,7 +118,7 @@ def smc_init(key, loglike_z: Callable, dim: int, n: int, args: tuple = ()) -> SM
 
 def smc_step(state: SMCState, loglike_z: Callable, ess_target: float, n_steps_min: int,
              n_steps_max: int, corr_target: float, args: tuple = (),
-             report: bool = False) -> SMCState:
+             report: bool = False, replica=0) -> SMCState:
     """One tempering stage: choose the next beta (ESS fraction ``ess_target``), reweight and
     resample systematically, then mutate by random-walk Metropolis with the particle
     covariance until decorrelated (see :func:`smc`) and adapt the scale.  Pure: the same
@@ -176,7 +181,7 @@ def smc_step(state: SMCState, loglike_z: Callable, ess_target: float, n_steps_mi
     # Robbins-Monro-like scale adaptation towards ~25 % acceptance
     scale = jnp.clip(state.scale * jnp.exp(acc - 0.25), 0.05, 3.0)
     if report:
-        jax.debug.callback(_report_smc, state.stage + 1, nb, logz, state.evals + n * nst)
+        jax.debug.callback(_report_smc, replica, state.stage + 1, nb, logz, state.evals + n * nst)
     return SMCState(key=key, beta=nb, z=z, ll=ll, logz=logz, stage=state.stage + 1,
                     scale=scale, acc=state.acc + acc, evals=state.evals + n * nst,
                     steps=state.steps + nst)
@@ -184,7 +189,7 @@ def smc_step(state: SMCState, loglike_z: Callable, ess_target: float, n_steps_mi
 
 def _smc_single(key, loglike_z, dim: int, n: int, ess_target: float, n_steps_min: int,
                 n_steps_max: int, corr_target: float, max_stages: int, args,
-                report: bool = False):
+                report: bool = False, replica=0):
     """One adaptive-tempering SMC run (:func:`smc_init`, then :func:`smc_step` until beta = 1
     or ``max_stages``); returns (lnZ, stages, evals, mean acceptance, beta, steps, max ln L)."""
     def cond(st):
@@ -192,7 +197,7 @@ def _smc_single(key, loglike_z, dim: int, n: int, ess_target: float, n_steps_min
 
     def body(st):
         return smc_step(st, loglike_z, ess_target, n_steps_min, n_steps_max, corr_target,
-                        args, report)
+                        args, report, replica)
 
     st = jax.lax.while_loop(cond, body, smc_init(key, loglike_z, dim, n, args))
     return st.logz, st.stage, st.evals, st.acc / jnp.maximum(st.stage, 1), \
@@ -214,24 +219,45 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
     start of the stage -- rms over coordinates of corr(z_start, z) and |corr| of the tempered
     log density both below ``corr_target`` after k steps -- and then k steps more.
     ``progress``: a callable receiving a line (stage, beta, ln Z so far, likelihood calls,
-    time left) at most every 10 s."""
+    time left) at most every 10 s.
+
+    With several local devices (``numpyro.set_host_device_count``; the ``bkfit`` commands
+    use one per core) replica r runs as its own compiled program on device r mod n, the
+    devices concurrently; with one device the replicas are vmapped.  Both give the same
+    numbers for the same seed."""
     if dim == 0:
         raise ValueError("smc needs dim >= 1")
     max_steps = max_steps or max(200, 30 * dim)
+    devices = jax.local_devices()
+    per_device = len(devices) > 1
     key = (cache_key, dim, particles, replicas, ess_target, min_steps, max_steps, corr_target,
-           max_stages, progress is not None)
+           max_stages, progress is not None, per_device)
     fn = _SMC_CACHE.get(key) if cache_key is not None else None
     if fn is None:
-        def run(keys, a):
-            return jax.vmap(lambda k: _smc_single(k, loglike_normal, dim, particles, ess_target,
-                                                  min_steps, max_steps, corr_target,
-                                                  max_stages, a, progress is not None))(keys)
-        fn = jax.jit(run)
+        def one(k, r, a):
+            return _smc_single(k, loglike_normal, dim, particles, ess_target, min_steps,
+                               max_steps, corr_target, max_stages, a, progress is not None, r)
+        if per_device:
+            # one compiled single-replica program, replica r on device r mod n, all dispatched
+            # at once: a vmapped while-loop would run every replica for as many stages and
+            # Metropolis steps as the longest one needs, and only one device would work
+            one_jit = jax.jit(one)
+
+            def fn(keys, a):
+                outs = [one_jit(jax.device_put(k, devices[r % len(devices)]),
+                                jax.device_put(r, devices[r % len(devices)]),
+                                jax.device_put(a, devices[r % len(devices)]))
+                        for r, k in enumerate(keys)]
+                return tuple(np.stack([np.asarray(o[i]) for o in outs])
+                             for i in range(len(outs[0])))
+        else:
+            fn = jax.jit(lambda keys, a: jax.vmap(lambda k, r: one(k, r, a))(
+                keys, jnp.arange(replicas)))
         if cache_key is not None:
             _SMC_CACHE[key] = fn
     t0 = time.time()
     keys = jax.random.split(jax.random.PRNGKey(seed), replicas)
-    _PROGRESS[0] = _Progress(progress) if progress is not None else None
+    _PROGRESS[0] = _Progress(progress, replicas) if progress is not None else None
     try:
         lz, stages, evals, acc, beta, steps, llmax = jax.device_get(fn(keys, tuple(args)))
     finally:
