@@ -35,6 +35,7 @@ Schema (every table and key is checked; unknown keys are errors)::
     max_tree_depth_warmup = 10     # during warm-up only (default: max_tree_depth)
     chunk_size = 0                 # >0: sample in chunks, saving progress after each
     dense_mass = false             # true, or blocks of sites: [["m_X", "log10_Lambda"]]
+    asinh_scale = {}               # {param = s}: NUTS samples asinh(param / s) (same prior)
 
     [report]
     observables = ["BR(B+->Knunu)", "Rnunu(B+->K)"]   # extra observables to record
@@ -46,11 +47,12 @@ Schema (every table and key is checked; unknown keys are errors)::
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from .errors import InputError, StrictModel, TomlFloat, TomlInt, check_finite_tree, \
     did_you_mean, pydantic_errors
@@ -110,6 +112,18 @@ class SamplerSection(StrictModel):
         default=False, description="true, false, or groups of sampled sites, e.g. "
         "[[\"m_X\", \"log10_Lambda\"]] (a dense mass-matrix block per group, diagonal "
         "elsewhere)")
+    asinh_scale: dict[str, TomlFloat] = Field(
+        default_factory=dict, description="model parameters NUTS samples in asinh "
+        "coordinates, name = scale > 0, e.g. {yq_d = 0.03} (prior and posterior unchanged; "
+        "bkfit/inference/reparam.py)")
+
+    @field_validator("asinh_scale")
+    @classmethod
+    def _positive_scales(cls, v):
+        for k, x in v.items():
+            if not (x > 0 and math.isfinite(x)):
+                raise ValueError(f"asinh_scale.{k} must be a finite number > 0, not {x}")
+        return v
 
 
 class ReportSection(StrictModel):

@@ -222,6 +222,23 @@ def _check_dense_mass(cfg: RunConfig, params, block_sites, terms):
             seen.add(name)
 
 
+def _check_asinh(cfg: RunConfig, priors: dict):
+    """[sampler] asinh_scale may name model parameters with a scalar prior on an interval or
+    the real line (bkfit/inference/reparam.py)."""
+    from numpyro.distributions import constraints
+    for name in cfg.sampler.asinh_scale:
+        fld = f"sampler.asinh_scale.{name}"
+        if name not in priors:
+            raise InputError(f"'{name}' is not a model parameter of this run."
+                             f"{did_you_mean(name, list(priors))} Model parameters: "
+                             f"{', '.join(priors)}", file=cfg.path, field=fld)
+        sup = priors[name].support
+        if priors[name].event_shape != () or not (
+                sup is constraints.real or hasattr(sup, "upper_bound")):
+            raise InputError(f"'{name}': asinh coordinates need a scalar prior on an interval "
+                             "or the real line", file=cfg.path, field=fld)
+
+
 def assemble(cfg: RunConfig, catalogue: obsreg.Catalogue | None = None) -> Assembled:
     """Validate ``cfg`` and assemble it; observables come from ``catalogue`` (None: the
     default, :func:`bkfit.observables.default_catalogue`)."""
@@ -322,6 +339,7 @@ def assemble(cfg: RunConfig, catalogue: obsreg.Catalogue | None = None) -> Assem
         except (obsreg.UnknownObservable, ValueError) as e:
             raise InputError(str(e.args[0]), file=cfg.path, field="report.observables") from None
     _check_dense_mass(cfg, list(priors), [b.site for b in blocks], terms)
+    _check_asinh(cfg, priors)
     input_files = [str(f) for f in files] + ([str(ppath)] if ppath else [])
     return Assembled(cfg, model, priors, prior_text, terms, blocks, dict(db.central),
                      requests, keys, term_keys, report, input_files, catalogue)

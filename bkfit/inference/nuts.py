@@ -15,13 +15,15 @@ import os
 import pickle
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.infer import NUTS, init_to_median
+
+from .reparam import reparametrised, sampled_site, strip_internal
 
 EXTRA_FIELDS = ("diverging", "num_steps", "accept_prob", "potential_energy", "energy")
 
@@ -39,6 +41,7 @@ class SamplerSettings:
     max_tree_depth_warmup: int | None = None   # None: max_tree_depth
     chunk_size: int = 0
     dense_mass: bool | list = False       # or groups of site names (dense blocks)
+    asinh_scale: dict = field(default_factory=dict)   # name -> s: sampled as asinh(x/s)
     progress_bar: bool = True
 
 
@@ -143,13 +146,15 @@ def build_kernel(model_fn, settings: SamplerSettings) -> NUTS:
     dense-mass groups, initial point at the prior medians, and the tree-depth cap
     ``(max_tree_depth_warmup, max_tree_depth)`` (numpyro switches from the first to the
     second when warm-up ends; a lower warm-up cap bounds the cost of the early warm-up, whose
-    trees, before the mass matrix is adapted, are the deepest of the fit)."""
+    trees, before the mass matrix is adapted, are the deepest of the fit), and the asinh
+    sampling coordinates of ``asinh_scale`` (:mod:`bkfit.inference.reparam`)."""
     depth = (settings.max_tree_depth if settings.max_tree_depth_warmup is None
              else settings.max_tree_depth_warmup, settings.max_tree_depth)
-    return NUTS(model_fn, target_accept_prob=settings.target_accept, max_tree_depth=depth,
-                init_strategy=init_to_median(),
+    scales = settings.asinh_scale or {}
+    return NUTS(reparametrised(model_fn, scales), target_accept_prob=settings.target_accept,
+                max_tree_depth=depth, init_strategy=init_to_median(),
                 dense_mass=settings.dense_mass if isinstance(settings.dense_mass, bool)
-                else [tuple(g) for g in settings.dense_mass])
+                else [tuple(sampled_site(n, scales) for n in g) for g in settings.dense_mass])
 
 
 def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
@@ -193,7 +198,7 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
         if in_warmup:
             warm += n
         else:
-            s = _to_numpy(post(z))
+            s = strip_internal(_to_numpy(post(z)))     # model parameters, not w = asinh
             samples, extra = _concat(samples, s), _concat(extra, _to_numpy(ext))
             done += n
         atomic_pickle({"samples": samples, "extra": extra, "warm": warm, "done": done,
@@ -212,7 +217,8 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
 def _settings_key(s: SamplerSettings):
     return (s.chains, s.num_warmup, s.num_samples, s.seed, s.target_accept, s.chain_method,
             s.max_tree_depth, s.max_tree_depth_warmup, s.chunk_size,
-            s.dense_mass if isinstance(s.dense_mass, bool) else tuple(map(tuple, s.dense_mass)))
+            s.dense_mass if isinstance(s.dense_mass, bool) else tuple(map(tuple, s.dense_mass)),
+            tuple(sorted((s.asinh_scale or {}).items())))
 
 
 def finalize_dir(partial: Path, out: Path, force: bool):

@@ -81,7 +81,8 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
                                max_tree_depth=s.max_tree_depth,
                                max_tree_depth_warmup=s.max_tree_depth_warmup,
                                chunk_size=s.chunk_size,
-                               dense_mass=s.dense_mass, progress_bar=progress)
+                               dense_mass=s.dense_mass, asinh_scale=dict(s.asinh_scale),
+                               progress_bar=progress)
     for k, v in (overrides or {}).items():
         if v is not None:
             setattr(settings, k, v)
