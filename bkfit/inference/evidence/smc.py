@@ -46,12 +46,18 @@ class _Progress:
         self.last = now
         b = float(np.min(betas))
         el = now - self.t0
-        # tempering advances roughly uniformly in log(beta) after the first stages
-        frac = b if b <= 0 else min(1.0, 1.0 + np.log10(max(b, 1e-12)) / 12.0)
-        left = el * (1.0 - frac) / max(frac, 1e-3)
+        # tempering advances roughly uniformly in log(beta) after the first stages; before
+        # every replica has left beta = 0 there is nothing to extrapolate from
+        if b > 0:
+            frac = min(1.0, 1.0 + np.log10(max(b, 1e-12)) / 12.0)
+            left = f"about {el * (1.0 - frac) / max(frac, 1e-3):.0f} s left"
+        else:
+            left = "time left not known before every replica has a beta > 0"
+        started = stages > 0          # replicas queued behind others have not reported
         self.emit(f"smc: stage {int(np.max(stages))}, beta {b:.3g}, ln Z so far "
-                  f"{float(np.mean(logzs)):.3f}, {int(np.sum(evs))} likelihood calls, "
-                  f"{el:.0f} s, about {left:.0f} s left")
+                  f"{float(np.mean(logzs[started])):.3f} ({int(np.sum(started))} of "
+                  f"{len(stages)} replicas started), {int(np.sum(evs))} likelihood calls, "
+                  f"{el:.0f} s, {left}")
 
 
 _PROGRESS: list = [None]          # the active _Progress (a compiled loop calls it by index)
