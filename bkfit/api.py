@@ -368,7 +368,11 @@ def evidence(run, methods=("nested", "smc"), out=None, *, seed: int | None = Non
     as ``bkfit evidence`` computes it; writes ``<out>/evidence.json`` (default
     ``results/<run name>``, next to a fit) and returns its content (``estimates``: ln Z,
     error per method; ``sm_same_data``: the SM on the same terms; ``agreement``).
-    ``methods``: ``"nested"``, ``"smc"``, ``"both"`` or a list.  Example (not run here)::
+    ``methods``: ``"nested"``, ``"smc"``, ``"both"`` or a list.  The SMC replicas run one
+    per JAX device, concurrently; the command ``bkfit evidence`` makes every CPU core a
+    device, from Python call ``numpyro.set_host_device_count(n)`` before JAX first computes
+    anything (with one device the replicas are vectorised on one core, ~3x slower on 2
+    cores).  Example (not run here)::
 
         ev = bkfit.evidence("quickstart", methods="smc", particles=300, replicas=4)
         ev["estimates"]["smc"]["ln_Z"]
