@@ -181,8 +181,11 @@ def run_evidence(run: str | Path | RunConfig, out: str | Path | None = None,
     seed = cfg.run.seed if seed is None else seed
     methods = list(methods)
     outdir = Path(out) if out else default_out(cfg)
+    import jax
     echo(f"run '{cfg.run.name}': model {asm.model.name}, {problem.dim} latent "
-         f"dimension(s) ({len(asm.priors)} model parameter(s)); methods {', '.join(methods)}")
+         f"dimension(s) ({len(asm.priors)} model parameter(s)); methods {', '.join(methods)}"
+         + (f"; SMC replicas over {jax.local_device_count()} device(s)" if "smc" in methods
+            else ""))
     t0 = time.time()
     try:
         sm_ref = sm_same_data(_config(run), full_likelihood)
