@@ -51,12 +51,15 @@ class AsinhPullback(dist.Distribution):
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
+        """asinh of the base support's bounds (the real line for an unbounded base)."""
         return self._support
 
     def sample(self, key, sample_shape=()):
+        """Draws of the base distribution mapped by asinh(x / scale)."""
         return jnp.arcsinh(self.base.sample(key, sample_shape) / self.scale)
 
     def log_prob(self, value):
+        """ln p_base(scale sinh w) + ln(scale cosh w)."""
         x = self.scale * jnp.sinh(value)
         # log(scale cosh w) = log(scale) + |w| + log1p(exp(-2|w|)) - log 2 (stable)
         log_jac = (jnp.log(self.scale) + jnp.abs(value) + jnp.log1p(jnp.exp(-2 * jnp.abs(value)))
