@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, NamedTuple
 
 import jax
@@ -244,16 +245,27 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
             return _smc_single(k, loglike_normal, dim, particles, ess_target, min_steps,
                                max_steps, corr_target, max_stages, a, progress is not None, r)
         if per_device:
-            # one compiled single-replica program, replica r on device r mod n, all dispatched
-            # at once: a vmapped while-loop would run every replica for as many stages and
-            # Metropolis steps as the longest one needs, and only one device would work
+            # one compiled single-replica program, replica r on device r mod n, one Python
+            # thread per device (a program with progress callbacks runs synchronously in the
+            # thread that calls it, so asynchronous dispatch alone would run the replicas one
+            # after the other): a vmapped while-loop would run every replica for as many
+            # stages and Metropolis steps as the longest one needs, and only one device works
             one_jit = jax.jit(one)
 
             def fn(keys, a):
-                outs = [one_jit(jax.device_put(k, devices[r % len(devices)]),
-                                jax.device_put(r, devices[r % len(devices)]),
-                                jax.device_put(a, devices[r % len(devices)]))
-                        for r, k in enumerate(keys)]
+                nd = min(len(devices), len(keys))
+
+                def on_device(d):
+                    dev = devices[d]
+                    return {r: jax.device_get(one_jit(jax.device_put(keys[r], dev),
+                                                      jax.device_put(r, dev),
+                                                      jax.device_put(a, dev)))
+                            for r in range(d, len(keys), nd)}
+                done: dict = {}
+                with ThreadPoolExecutor(max_workers=nd) as pool:
+                    for part in pool.map(on_device, range(nd)):
+                        done.update(part)
+                outs = [done[r] for r in range(len(keys))]
                 return tuple(np.stack([np.asarray(o[i]) for o in outs])
                              for i in range(len(outs[0])))
         else:
