@@ -4,6 +4,7 @@ driven to beta = 1 by :func:`smc` for independent replicas (docs/evidence.md).""
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, NamedTuple
@@ -229,8 +230,8 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
     time left) at most every 10 s.
 
     With several local devices (``numpyro.set_host_device_count``; the ``bkfit`` commands
-    use one per core) replica r runs as its own compiled program on device r mod n, the
-    devices concurrently; with one device the replicas are vmapped.  Both give the same
+    use one per core) each replica runs as its own compiled program, one worker thread per
+    device taking the next replica when it is free, the devices concurrently; with one device the replicas are vmapped.  Both give the same
     numbers for the same seed."""
     if dim == 0:
         raise ValueError("smc needs dim >= 1")
@@ -245,8 +246,8 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
             return _smc_single(k, loglike_normal, dim, particles, ess_target, min_steps,
                                max_steps, corr_target, max_stages, a, progress is not None, r)
         if per_device:
-            # one compiled single-replica program, replica r on device r mod n, one Python
-            # thread per device (a program with progress callbacks runs synchronously in the
+            # one compiled single-replica program per replica, one Python worker thread
+            # per device (a program with progress callbacks runs synchronously in the
             # thread that calls it, so asynchronous dispatch alone would run the replicas one
             # after the other): a vmapped while-loop would run every replica for as many
             # stages and Metropolis steps as the longest one needs, and only one device works
@@ -254,13 +255,22 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
 
             def fn(keys, a):
                 nd = min(len(devices), len(keys))
+                queue = iter(range(len(keys)))      # next replica; shared by the workers
+                lock = threading.Lock()
 
                 def on_device(d):
-                    dev = devices[d]
-                    return {r: jax.device_get(one_jit(jax.device_put(keys[r], dev),
-                                                      jax.device_put(r, dev),
-                                                      jax.device_put(a, dev)))
-                            for r in range(d, len(keys), nd)}
+                    # a worker per device takes the next replica when it is free, so a
+                    # device slowed by other work (nested sampling running beside) takes
+                    # fewer; the device does not change the numbers
+                    dev, part = devices[d], {}
+                    while True:
+                        with lock:
+                            r = next(queue, None)
+                        if r is None:
+                            return part
+                        part[r] = jax.device_get(one_jit(jax.device_put(keys[r], dev),
+                                                         jax.device_put(r, dev),
+                                                         jax.device_put(a, dev)))
                 done: dict = {}
                 with ThreadPoolExecutor(max_workers=nd) as pool:
                     for part in pool.map(on_device, range(nd)):
