@@ -24,12 +24,31 @@ RUNS=(sm quickstart quickstart_gaussian left_all belle2_signal_strength wet_bell
       lq_S0 lq_S1 lq_Stilde_half lq_V_half lq_V1
       lq_S0_mfree lq_S1_mfree lq_Stilde_half_mfree lq_V_half_mfree lq_V1_mfree
       dm_scalar_V dm_fermion_V dm_vector two_body vlq_benchmark vlq_free)
+# ONLY="lq_S0 lq_S1" bash runs/compare_all.sh   fits and evidences for those runs only (no
+# table): the whole script takes hours on 2 cores, so it can be run in parts; every step's
+# wall time is appended to results/compare_all_steps.tsv (run, step, start, seconds, load),
+# whose sum over the 44 steps of one machine is the script's wall time:
+#   awk -F'\t' 'NR > 1 {s += $4} END {print s " s"}' results/compare_all_steps.tsv
+if [ -n "${ONLY:-}" ]; then read -r -a RUNS <<< "$ONLY"; fi
+mkdir -p results
+steps=results/compare_all_steps.tsv
+[ -f "$steps" ] || printf 'run\tstep\tstart\tseconds\tload_1min\n' > "$steps"
+timed() {   # timed RUN STEP COMMAND...: run it, append its wall time to $steps
+  local run=$1 step=$2 t0 start
+  shift 2
+  start=$(date -u +%FT%TZ); t0=$(date +%s)
+  "$@"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$run" "$step" "$start" "$(( $(date +%s) - t0 ))" \
+    "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo NA)" >> "$steps"
+}
 dirs=()
 for r in "${RUNS[@]}"; do
   if [ "${FIT:-1}" != "0" ]; then
-    bkfit fit "runs/$r.toml" --force --no-progress
+    timed "$r" fit bkfit fit "runs/$r.toml" --force --no-progress
   fi
-  bkfit evidence "runs/$r.toml" --method both --particles 400 --replicas 4
+  timed "$r" evidence bkfit evidence "runs/$r.toml" --method both --particles 400 --replicas 4
   dirs+=("results/$r")
 done
-bkfit compare "${dirs[@]}" --reference results/sm --out results/compare_all
+if [ -z "${ONLY:-}" ]; then
+  bkfit compare "${dirs[@]}" --reference results/sm --out results/compare_all
+fi
