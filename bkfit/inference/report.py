@@ -104,6 +104,9 @@ def write_report(idata, asm, diag, warn, timing: dict, path: Path):
                   f"- Pareto k: max {loo['pareto_k_max']:.3f}; "
                   f"{loo['pareto_k_above_0.7']} of {loo['n_points']} above 0.7"
                   + (" (LOO is unreliable for these points)" if loo['pareto_k_above_0.7']
+                     else "")
+                  + (f"; {loo['n_constant_points']} point(s) with the same log-likelihood in "
+                     "every draw count as exact (k = 0)" if loo.get('n_constant_points')
                      else ""), ""]
     lines += constraint_lines(idata, asm)
     for param, particle in asm.model.report_masses().items():

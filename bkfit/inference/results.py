@@ -237,19 +237,38 @@ def term_loglik(idata) -> dict:
     return {unsafe_name(v).replace("loglik::", ""): ll[v].values for v in ll.data_vars}
 
 
-def loo_summary(idata) -> dict | None:
-    """PSIS-LOO over ``log_likelihood['total_pointwise']``: elpd, se, p_loo, the largest
-    Pareto k and how many exceed 0.7 (None without a log_likelihood group)."""
-    if "log_likelihood" not in idata.groups() or "total_pointwise" not in idata.log_likelihood:
-        return None
+def psis_loo(idata, var_name: str = "total_pointwise"):
+    """ArviZ PSIS-LOO (pointwise) of ``log_likelihood[var_name]`` and its Pareto k per point,
+    with k = 0 where a point's log-likelihood is the same in every draw.
+
+    Such points (terms the model cannot move, e.g. a lepton-flavour-violating limit when the
+    model has no such coupling) need no importance sampling: their leave-one-out predictive
+    density is the likelihood itself, which ArviZ's elpd already gives, but ArviZ fits its
+    Pareto tail to identical weights and reports k = inf.  Returns (ELPDData, k, number of
+    such points)."""
     import warnings
+    ll = idata.log_likelihood[var_name]
+    values = np.asarray(ll.values).reshape(ll.shape[0] * ll.shape[1], -1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = az.loo(idata, var_name="total_pointwise", pointwise=True)
-    k = np.asarray(r["pareto_k"])
+        r = az.loo(idata, var_name=var_name, pointwise=True)
+    k = np.asarray(r["pareto_k"], dtype=float).reshape(-1).copy()
+    const = np.all(values == values[:1], axis=0)
+    k[const] = 0.0
+    return r, k, int(const.sum())
+
+
+def loo_summary(idata) -> dict | None:
+    """PSIS-LOO over ``log_likelihood['total_pointwise']``: elpd, se, p_loo, the largest
+    Pareto k and how many exceed 0.7 (None without a log_likelihood group); points whose
+    log-likelihood is the same in every draw count as exact (k = 0, :func:`psis_loo`)."""
+    if "log_likelihood" not in idata.groups() or "total_pointwise" not in idata.log_likelihood:
+        return None
+    r, k, n_const = psis_loo(idata)
     return {"elpd_loo": float(r["elpd_loo"]), "se": float(r["se"]), "p_loo": float(r["p_loo"]),
             "n_points": int(k.size), "pareto_k_max": float(np.nanmax(k)) if k.size else
-            float("nan"), "pareto_k_above_0.7": int(np.sum(k > 0.7))}
+            float("nan"), "pareto_k_above_0.7": int(np.sum(k > 0.7)),
+            "n_constant_points": n_const}
 
 
 def model_var_names(idata, asm) -> list[str]:
