@@ -14,10 +14,6 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--run-slow") or os.environ.get("BKFIT_RUN_SLOW") == "1":
-        # the long tests first: pytest-xdist's worksteal hands each worker a contiguous part
-        # and lets an idle one take over the other's remaining tests, so the short tests fill
-        # the gaps instead of a long one starting last and running alone
-        items.sort(key=lambda item: "slow" not in item.keywords)
         return
     skip = pytest.mark.skip(reason="slow: run with --run-slow")
     for item in items:
