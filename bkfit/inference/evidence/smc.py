@@ -231,8 +231,8 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
 
     With several local devices (``numpyro.set_host_device_count``; the ``bkfit`` commands
     use one per core) each replica runs as its own compiled program, one worker thread per
-    device taking the next replica when it is free, the devices concurrently; with one device the replicas are vmapped.  Both give the same
-    numbers for the same seed."""
+    device taking the next replica when it is free, the devices concurrently; with one
+    device the replicas are vmapped.  Both give the same numbers for the same seed."""
     if dim == 0:
         raise ValueError("smc needs dim >= 1")
     max_steps = max_steps or max(200, 30 * dim)
@@ -260,8 +260,8 @@ def smc(loglike_normal: Callable, dim: int, args: tuple = (), seed: int = 0,
 
                 def on_device(d):
                     # a worker per device takes the next replica when it is free, so a
-                    # device slowed by other work (nested sampling running beside) takes
-                    # fewer; the device does not change the numbers
+                    # device slowed by other work takes fewer; the device does not change
+                    # the numbers
                     dev, part = devices[d], {}
                     while True:
                         with lock:
