@@ -1,18 +1,17 @@
 """The notebook runs/explore_results.ipynb is executed on finished runs: a small fit of the
 SM signal strength against the full Belle II likelihood (counts and q^2 spectrum cells) and
 a one-parameter LEFT fit with its evidence and a comparison against the SM (comparison cell).
+The runs are made in this process with the Python API (``bkfit.fit``, ``bkfit.evidence``,
+``bkfit.compare``; the same commands through the CLI are tested in test_cli.py), which saves
+a Python + JAX start per run.
 """
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONWARNINGS": "ignore"}
-CLI = [sys.executable, "-m", "bkfit.cli"]
 
 SMALL = """
 [run]
@@ -33,16 +32,12 @@ num_samples = 150
 """
 
 
-def _run(args, cwd=ROOT):
-    r = subprocess.run(CLI + args, cwd=cwd, env=ENV, capture_output=True, text=True,
-                       timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-
-
 @pytest.mark.slow
 def test_explore_notebook_executes(tmp_path):
     import nbformat
     from nbclient import NotebookClient
+
+    import bkfit
     runs = []
     specs = [
         ("mu", "sm_mu", "", "sm_mu.yaml", "belle2_kpnunu_2023.yaml", ""),
@@ -56,13 +51,12 @@ def test_explore_notebook_executes(tmp_path):
                                   prior=prior, lik=lik, lik_extra=lx))
         out = tmp_path / name
         if model != "sm":
-            _run(["fit", str(f), "--out", str(out), "--no-progress", "--preflight", "8"])
+            bkfit.fit(str(f), out=out, preflight=8)
             runs.append(out)
         if name in ("cl", "sm"):
-            _run(["evidence", str(f), "--out", str(out), "--method", "smc",
-                  "--particles", "300", "--replicas", "4"])
-    _run(["compare", str(tmp_path / "cl"), str(tmp_path / "sm"), "--out",
-          str(tmp_path / "cmp")])
+            bkfit.evidence(str(f), methods="smc", out=out, particles=300, replicas=4,
+                           echo=lambda line: None)
+    bkfit.compare([tmp_path / "cl", tmp_path / "sm"], out=tmp_path / "cmp")
     nb = nbformat.read(ROOT / "runs" / "explore_results.ipynb", as_version=4)
     os.environ.update({"BKFIT_RUNS": ":".join(map(str, runs)),
                        "BKFIT_COMPARE": str(tmp_path / "cmp"), "BKFIT_ROOT": str(ROOT),

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.infer import NUTS, init_to_median
+from numpyro.infer.util import constrain_fn
 
 from .reparam import reparametrised, sampled_site, strip_internal
 
@@ -134,10 +135,18 @@ def build_chunk(kernel, n: int, chain_method: str):
     return jax.jit(lambda st: jax.lax.map(one_chain, st))
 
 
-def build_postprocess(kernel, chain_method: str):
+def build_postprocess(kernel, chain_method: str, model=None):
     """Compiled map of unconstrained draws (chain, draw, ...) to the model's constrained
-    sites and deterministic values (numpyro's ``postprocess_fn``)."""
-    post = jax.vmap(kernel.postprocess_fn((), {}))
+    sites and deterministic values (numpyro's ``postprocess_fn``).  ``model``: a model with
+    the same sample sites whose transforms are applied instead of the kernel's model (a
+    model without its likelihood maps the draws to the parameters without evaluating, or
+    even tracing, the likelihood)."""
+    if model is None:
+        one = kernel.postprocess_fn((), {})
+    else:
+        def one(z):
+            return constrain_fn(model, (), {}, z, return_deterministic=True)
+    post = jax.vmap(one)
     return jax.pmap(post) if chain_method == "parallel" else jax.jit(jax.vmap(post))
 
 
@@ -158,11 +167,14 @@ def build_kernel(model_fn, settings: SamplerSettings) -> NUTS:
 
 
 def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
-             resume: bool = False):
+             resume: bool = False, constrain_model=None):
     """Sample ``model_fn`` with NUTS; returns (samples, extra, wall seconds), samples and
     extra fields grouped by chain (numpy).  Warm-up and sampling advance in chunks of
     :func:`chunk_length` steps through one compiled loop (:func:`build_chunk`); after every
-    chunk the state and the draws are checkpointed atomically and progress is logged."""
+    chunk the state and the draws are checkpointed atomically and progress is logged.
+    ``constrain_model``: ``model_fn`` without its likelihood (the same sample sites), used to
+    map the draws to the parameters; the samples then hold the sampled sites (and the
+    deterministic sites of that model) only, not ``model_fn``'s recorded values."""
     ckpt_path = workdir / "checkpoint.pkl"
     kernel = build_kernel(model_fn, settings)
     method = settings.chain_method
@@ -185,7 +197,9 @@ def run_nuts(model_fn, settings: SamplerSettings, workdir: Path, log=print,
         log(f"resuming: warm-up {warm}/{W}, {done}/{S} samples per chain already drawn")
     c = chunk_length(settings)
     fns: dict = {}
-    post = build_postprocess(kernel, method)
+    post = build_postprocess(
+        kernel, method, None if constrain_model is None
+        else reparametrised(constrain_model, settings.asinh_scale or {}))
     log(f"NUTS: {settings.chains} chain(s) ({method}), {W} warm-up + {S} draws, "
         f"chunks of {c} steps")
     t_start, steps0 = time.time(), warm + done

@@ -158,20 +158,40 @@ def predictive_draws(model, seed: int, n: int | None = None,
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _predictive(asm, samples: dict | None, seed: int, n: int) -> dict:
-    """Draws of ``asm.data_model``: given the posterior ``samples`` (chain, draw, ...) or,
-    with ``samples=None``, ``n`` draws from the prior; arrays shaped (1 or chains, draws, ...)."""
-    if samples is None:
-        out = predictive_draws(asm.data_model, seed, n=n)
-        return {k: v[None] for k, v in out.items()}
+def _predictive(asm, samples: dict | None, seed: int, n: int) -> tuple[dict, dict | None]:
+    """Draws of ``asm.data_model`` for the posterior ``samples`` (chain, draw, ...) and, if
+    ``n`` > 0, for ``n`` draws from the prior, evaluated together as one compiled program
+    (the prior's sampled sites are drawn first from the prior alone, which is cheap).
+    Returns (posterior draws shaped (chains, draws, ...), prior draws shaped (1, n, ...) or
+    None); the sampled sites themselves are left out of the posterior draws."""
     sites = {k: np.asarray(samples[k]) for k in asm.sample_sites()}
-    c, d = next(iter(sites.values())).shape[:2] if sites else (1, 1)
-    flat = {k: v.reshape((c * d,) + v.shape[2:]) for k, v in sites.items()}
-    if not flat:     # no sampled site: every draw is the same point
+    if not sites:     # no sampled site: every draw is the same point
+        c, d = 1, 1
         out = predictive_draws(asm.data_model, seed, n=c * d)
-    else:
-        out = predictive_draws(asm.data_model, seed, posterior=flat)
-    return {k: v.reshape((c, d) + v.shape[1:]) for k, v in out.items() if k not in flat}
+        post = {k: v.reshape((c, d) + v.shape[1:]) for k, v in out.items()}
+        prior = None
+        if n:
+            prior = {k: v[None] for k, v in
+                     predictive_draws(asm.data_model, seed + 1, n=n).items()}
+        return post, prior
+    c, d = next(iter(sites.values())).shape[:2]
+    flat = {k: v.reshape((c * d,) + v.shape[2:]) for k, v in sites.items()}
+    if n:
+        pr = predictive_draws(lambda: asm.numpyro_model(record=False, likelihood=False),
+                              seed + 1, n=n)
+        flat = {k: np.concatenate([v, np.asarray(pr[k], dtype=v.dtype)]) for k, v in
+                flat.items()}
+    out = predictive_draws(asm.data_model, seed, posterior=flat)
+    post = {k: v[:c * d].reshape((c, d) + v.shape[1:]) for k, v in out.items()
+            if k not in sites}
+    prior = None
+    if n:
+        prior = {k: np.asarray(v)[None] for k, v in pr.items()}
+        prior.update({k: v[None, c * d:] for k, v in out.items()})
+    return post, prior
+
+
+RECORDED = ("par::", "obs::")
 
 
 def to_inference_data(samples: dict, extra: dict, attrs: dict, asm=None, seed: int = 0,
@@ -179,6 +199,13 @@ def to_inference_data(samples: dict, extra: dict, attrs: dict, asm=None, seed: i
     """InferenceData of a NUTS run (layout in the module docstring).  Without ``asm`` only
     the ``posterior`` and ``sample_stats`` groups are written."""
     sites = asm.sample_sites() if asm is not None else []
+    pp = pr = None
+    if asm is not None:
+        pp, pr = _predictive(asm, samples, seed, prior_draws)
+        # the recorded values (nuisances' physical values, [report] observables) come from
+        # the predictive pass, unless the sampler recorded them already
+        samples = {**samples, **{k: v for k, v in pp.items()
+                                 if k.startswith(RECORDED) and k not in samples}}
     disp = [k for k in sites if k in samples] + [
         k for k in samples if not k.startswith("loglik::") and k not in sites]
     extra_names = []
@@ -191,14 +218,12 @@ def to_inference_data(samples: dict, extra: dict, attrs: dict, asm=None, seed: i
     dims, coords = {}, {}
     ll = None
     if asm is not None:
-        pp = _predictive(asm, samples, seed, 0)
         tnames = {f"rep::{t.name}": names[t.name] for t in asm.observed_terms()}
         groups["posterior_predictive"] = {tnames[k]: pp[k] for k in extra_names}
         groups["observed_data"] = {names[t.name]: t.observed() for t in asm.observed_terms()}
         labels["observed_data"] = labels["posterior_predictive"] = {
             names[t.name]: t.name for t in asm.observed_terms()}
-        if prior_draws:
-            pr = _predictive(asm, None, seed + 1, prior_draws)
+        if pr is not None:
             keep = [k for k in pr if k in names and not k.startswith("loglik::")]
             groups["prior"], labels["prior"] = _group({k: pr[k] for k in keep}, names)
             groups["prior_predictive"] = {tnames[k]: pr[k] for k in extra_names}

@@ -3,6 +3,7 @@ check, NUTS with checkpoints, results written atomically) and ``run_evidence`` (
 to ``evidence.json``).  Both raise bkfit errors (bkfit/errors.py), never exit."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -125,8 +126,10 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
                 raise InputError(f"the likelihood is not numerically healthy: "
                                  f"{health.message()} (see {logpath})", file=where)
         try:
-            samples, extra, wall = run_nuts(asm.numpyro_model, settings, partial, log=log,
-                                            resume=resume)
+            samples, extra, wall = run_nuts(
+                asm.numpyro_model, settings, partial, log=log, resume=resume,
+                constrain_model=functools.partial(asm.numpyro_model, record=False,
+                                                  likelihood=False))
             attrs = {"bkfit_run": cfg.run.name, "bkfit_model": asm.model.name,
                      "bkfit_seed": int(settings.seed), "bkfit_run_file": cfg.text}
             idata = to_inference_data(samples, extra, attrs, asm=asm, seed=int(settings.seed))
