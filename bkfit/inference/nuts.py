@@ -15,6 +15,7 @@ import os
 import pickle
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +102,7 @@ def _per_device(one_chain):
     of overhead with a trivial 33-dimensional potential; README, "Many fits on a
     cluster")."""
     fn = jax.jit(one_chain)
+    compiled: dict = {}      # device index -> the program compiled for it
 
     def run(state):
         leaves = jax.tree_util.tree_leaves(state)
@@ -109,8 +111,20 @@ def _per_device(one_chain):
         if len(devices) < chains:
             raise ValueError(f"{chains} chains but {len(devices)} local device(s): parallel "
                              "chains need one device each (run_nuts falls back to sequential)")
-        outs = [fn(jax.device_put(jax.tree_util.tree_map(lambda x, i=i: x[i], state), d))
-                for i, d in enumerate(devices)]
+        parts = [jax.device_put(jax.tree_util.tree_map(lambda x, i=i: x[i], state), d)
+                 for i, d in enumerate(devices)]
+        new = [i for i in range(len(parts)) if i not in compiled]
+        if new:
+            # traced and lowered here, once (numpyro's handler stack is global: a model must
+            # not be traced in two threads at once); each device's copy is then compiled, or
+            # loaded from the persistent cache, in a thread of its own, concurrently
+            # (quickstart: NUTS initialisation 3.2-3.6 -> 2.4-2.8 s with the cache warm,
+            # 20-22 -> 16-18 s with it cold)
+            lowered = [fn.lower(parts[i]) for i in new]
+            with ThreadPoolExecutor(len(new)) as ex:
+                for i, c in zip(new, ex.map(lambda lo: lo.compile(), lowered)):
+                    compiled[i] = c
+        outs = [compiled[i](p) for i, p in enumerate(parts)]
         return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
                                       *outs)
     return run
