@@ -158,21 +158,17 @@ def predictive_draws(model, seed: int, n: int | None = None,
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _predictive(asm, samples: dict | None, seed: int, n: int) -> tuple[dict, dict | None]:
+def _predictive(asm, samples: dict, seed: int, n: int) -> tuple[dict, dict | None]:
     """Draws of ``asm.data_model`` for the posterior ``samples`` (chain, draw, ...) and, if
     ``n`` > 0, for ``n`` draws from the prior, evaluated together as one compiled program
     (the prior's sampled sites are drawn first from the prior alone, which is cheap).
     Returns (posterior draws shaped (chains, draws, ...), prior draws shaped (1, n, ...) or
     None); the sampled sites themselves are left out of the posterior draws."""
     sites = {k: np.asarray(samples[k]) for k in asm.sample_sites()}
-    if not sites:     # no sampled site: every draw is the same point
-        c, d = 1, 1
-        out = predictive_draws(asm.data_model, seed, n=c * d)
-        post = {k: v.reshape((c, d) + v.shape[1:]) for k, v in out.items()}
-        prior = None
-        if n:
-            prior = {k: v[None] for k, v in
-                     predictive_draws(asm.data_model, seed + 1, n=n).items()}
+    if not sites:     # no sampled site: every draw is the same point, one row stands for all
+        post = {k: v[None] for k, v in predictive_draws(asm.data_model, seed, n=1).items()}
+        prior = ({k: v[None] for k, v in predictive_draws(asm.data_model, seed + 1, n=n).items()}
+                 if n else None)
         return post, prior
     c, d = next(iter(sites.values())).shape[:2]
     flat = {k: v.reshape((c * d,) + v.shape[2:]) for k, v in sites.items()}
