@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .results import predictive_draws
+from .results import prior_draws
 
 
 @dataclass
@@ -84,10 +84,17 @@ def term_logliks(asm, record: bool = True):
     return f
 
 
-def check(asm, n: int = 10_000, seed: int = 0, batch: int = 64) -> HealthReport:
-    """Evaluate every term and the gradient of the total at n prior draws."""
-    draws = predictive_draws(lambda: asm.numpyro_model(record=False, likelihood=False),
-                             seed, n=n)
+def check(asm, n: int = 10_000, seed: int = 0, batch: int = 64,
+          draws: dict | None = None) -> HealthReport:
+    """Evaluate every term and the gradient of the total at n prior draws (``draws``: the
+    sampled sites of n prior draws already made, e.g. the first rows of the prior
+    predictive's; otherwise drawn here with ``seed``)."""
+    if draws is None:
+        draws = prior_draws(asm, seed, n)
+    else:
+        draws = {k: np.asarray(v)[:n] for k, v in draws.items()}
+        if draws:
+            n = min(n, len(next(iter(draws.values()))))
     f = term_logliks(asm)
 
     def one(x):

@@ -158,10 +158,20 @@ def predictive_draws(model, seed: int, n: int | None = None,
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def _predictive(asm, samples: dict, seed: int, n: int) -> tuple[dict, dict | None]:
+def prior_draws(asm, seed: int, n: int) -> dict:
+    """``n`` draws of the run's sampled sites from the prior alone (the model without its
+    likelihood), as numpy arrays: what the prior predictive group (seed + 1, ``PRIOR_DRAWS``
+    draws) and the numerical-health check evaluate."""
+    return predictive_draws(lambda: asm.numpyro_model(record=False, likelihood=False), seed,
+                            n=n)
+
+
+def _predictive(asm, samples: dict, seed: int, n: int,
+                prior_sites: dict | None = None) -> tuple[dict, dict | None]:
     """Draws of ``asm.data_model`` for the posterior ``samples`` (chain, draw, ...) and, if
     ``n`` > 0, for ``n`` draws from the prior, evaluated together as one compiled program
-    (the prior's sampled sites are drawn first from the prior alone, which is cheap).
+    (the prior's sampled sites are drawn first from the prior alone, which is cheap, unless
+    ``prior_sites``, the result of ``prior_draws(asm, seed + 1, n)``, is given).
     Returns (posterior draws shaped (chains, draws, ...), prior draws shaped (1, n, ...) or
     None); the sampled sites themselves are left out of the posterior draws."""
     sites = {k: np.asarray(samples[k]) for k in asm.sample_sites()}
@@ -173,8 +183,7 @@ def _predictive(asm, samples: dict, seed: int, n: int) -> tuple[dict, dict | Non
     c, d = next(iter(sites.values())).shape[:2]
     flat = {k: v.reshape((c * d,) + v.shape[2:]) for k, v in sites.items()}
     if n:
-        pr = predictive_draws(lambda: asm.numpyro_model(record=False, likelihood=False),
-                              seed + 1, n=n)
+        pr = prior_draws(asm, seed + 1, n) if prior_sites is None else prior_sites
         flat = {k: np.concatenate([v, np.asarray(pr[k], dtype=v.dtype)]) for k, v in
                 flat.items()}
     out = predictive_draws(asm.data_model, seed, posterior=flat)
@@ -191,13 +200,16 @@ RECORDED = ("par::", "obs::")
 
 
 def to_inference_data(samples: dict, extra: dict, attrs: dict, asm=None, seed: int = 0,
-                      prior_draws: int = PRIOR_DRAWS) -> az.InferenceData:
+                      prior_draws: int = PRIOR_DRAWS,
+                      prior_sites: dict | None = None) -> az.InferenceData:
     """InferenceData of a NUTS run (layout in the module docstring).  Without ``asm`` only
-    the ``posterior`` and ``sample_stats`` groups are written."""
+    the ``posterior`` and ``sample_stats`` groups are written.  ``prior_sites``: the prior
+    group's sampled sites when already drawn (``prior_draws(asm, seed + 1, prior_draws)``,
+    the same values this function would draw)."""
     sites = asm.sample_sites() if asm is not None else []
     pp = pr = None
     if asm is not None:
-        pp, pr = _predictive(asm, samples, seed, prior_draws)
+        pp, pr = _predictive(asm, samples, seed, prior_draws, prior_sites)
         # the recorded values (nuisances' physical values, [report] observables) come from
         # the predictive pass, unless the sampler recorded them already
         samples = {**samples, **{k: v for k, v in pp.items()

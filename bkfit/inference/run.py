@@ -69,7 +69,7 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
     # looked up here, not at import: tests replace bkfit.inference.nuts.run_nuts
     from .nuts import SamplerSettings, finalize_dir, run_nuts
     from .report import write_all
-    from .results import to_inference_data
+    from .results import PRIOR_DRAWS, prior_draws, to_inference_data
 
     echo = echo or _stderr
     check_overrides(overrides)
@@ -109,12 +109,18 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
             logf.flush()
 
         log(f"run '{cfg.run.name}': {describe(asm)}")
-        health = None
+        health = prior = None
         if preflight and not resume:
             from .health import check
             t0 = time.perf_counter()
             try:
-                health = check(asm, n=preflight, seed=settings.seed)
+                if preflight <= PRIOR_DRAWS:
+                    # the health check's prior draws are the first rows of the prior
+                    # predictive group's (one compiled prior program instead of two)
+                    prior = prior_draws(asm, int(settings.seed) + 1, PRIOR_DRAWS)
+                    health = check(asm, n=preflight, draws=prior)
+                else:
+                    health = check(asm, n=preflight, seed=settings.seed)
             except Exception as e:  # noqa: BLE001
                 log(f"FAILED in the numerical-health check: {type(e).__name__}: {e}")
                 logf.write(traceback.format_exc())
@@ -132,7 +138,8 @@ def run_fit(run: str | Path | RunConfig, out: str | Path | None = None,
                                                   likelihood=False))
             attrs = {"bkfit_run": cfg.run.name, "bkfit_model": asm.model.name,
                      "bkfit_seed": int(settings.seed), "bkfit_run_file": cfg.text}
-            idata = to_inference_data(samples, extra, attrs, asm=asm, seed=int(settings.seed))
+            idata = to_inference_data(samples, extra, attrs, asm=asm, seed=int(settings.seed),
+                                      prior_sites=prior)
             write_all(idata, asm, partial, {"sampling_s": wall}, health=health)
             (partial / "checkpoint.pkl").unlink(missing_ok=True)
         except KeyboardInterrupt:
