@@ -203,9 +203,10 @@ def to_inference_data(samples: dict, extra: dict, attrs: dict, asm=None, seed: i
                       prior_draws: int = PRIOR_DRAWS,
                       prior_sites: dict | None = None) -> az.InferenceData:
     """InferenceData of a NUTS run (layout in the module docstring).  Without ``asm`` only
-    the ``posterior`` and ``sample_stats`` groups are written.  ``prior_sites``: the prior
-    group's sampled sites when already drawn (``prior_draws(asm, seed + 1, prior_draws)``,
-    the same values this function would draw)."""
+    the ``posterior`` and ``sample_stats`` groups are written.  ``prior_draws``: how many
+    prior draws the prior groups hold; ``prior_sites``: their sampled sites when already
+    drawn by the module function of that name (``results.prior_draws(asm, seed + 1, n)``,
+    the same values this function would otherwise draw)."""
     sites = asm.sample_sites() if asm is not None else []
     pp = pr = None
     if asm is not None:
