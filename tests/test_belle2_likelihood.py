@@ -453,3 +453,16 @@ def test_profile_from_bestfit_start_two_steps():
         a = float(t.log_likelihood([jnp.asarray(nb * k)], {}))
         b = float(ref.log_likelihood([jnp.asarray(nb * k)], {}))
         assert abs(a - b) < 0.03, (k, a - b)
+
+
+@pytest.mark.parametrize("nuisances", ["sample", "profile"])
+def test_nuisance_sites_name_the_prior_sites(nuisances):
+    """nuisance_sites() (the names, used for bookkeeping outside the compiled model) lists
+    exactly the sites nuisance_priors() builds, in order, for sampled and profiled nuisances."""
+    t = make_term(nuisances=nuisances)
+    priors = t.nuisance_priors()
+    assert t.nuisance_sites() == list(priors)
+    if nuisances == "sample":
+        assert {s.split("::")[1] for s in priors} >= {"alpha", "gamma"}
+    else:
+        assert all(s.endswith("::free") for s in priors)

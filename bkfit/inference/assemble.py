@@ -187,7 +187,7 @@ class Assembled:
     def sample_sites(self) -> list[str]:
         """Names of all sampled (latent) sites of :meth:`numpyro_model`."""
         return (list(self.priors) + [b.site for b in self.blocks]
-                + [n for t in self.terms for n in t.nuisance_priors()])
+                + [n for t in self.terms for n in t.nuisance_sites()])
 
 
 def _model_error(e: ModelError, cfg: RunConfig) -> InputError:
@@ -205,7 +205,7 @@ def _check_dense_mass(cfg: RunConfig, params, block_sites, terms):
         return
     sites = list(params) + list(block_sites)
     for t in terms:
-        sites += list(t.nuisance_priors())
+        sites += t.nuisance_sites()
     seen = set()
     for i, group in enumerate(dm):
         if not group:

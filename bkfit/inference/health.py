@@ -65,7 +65,7 @@ class HealthReport:
 def _sites(asm, draws: dict):
     model = [p for p in asm.priors]
     blocks = [b.site for b in asm.blocks]
-    tn = [list(t.nuisance_priors()) for t in asm.terms]
+    tn = [t.nuisance_sites() for t in asm.terms]
     return model, blocks, tn
 
 
@@ -78,7 +78,7 @@ def term_logliks(asm, record: bool = True):
     def f(x):
         theta = {p: x[p] for p in asm.priors}
         nz = {b.site: x[b.site] for b in asm.blocks}
-        nuis = [{n: x[n] for n in t.nuisance_priors()} for t in asm.terms]
+        nuis = [{n: x[n] for n in t.nuisance_sites()} for t in asm.terms]
         lls, _ = core(theta, nz, nuis)
         return jnp.stack([jnp.asarray(v, dtype=float).reshape(()) for v in lls])
     return f

@@ -69,7 +69,7 @@ class LogLikelihood:
                 out[n] = ("standard normal vector; physical values mean + L z of "
                           + ", ".join(blocks[n].names))
             else:
-                term = next((t.name for t in self._asm.terms if n in t.nuisance_priors()), "?")
+                term = next((t.name for t in self._asm.terms if n in t.nuisance_sites()), "?")
                 out[n] = f"nuisance of likelihood term {term}, shape {self.shapes[n]}"
         return out
 

@@ -89,7 +89,7 @@ def init_states(kernel, settings: SamplerSettings, chain_method: str | None = No
     def one(k):
         return kernel.init(k, settings.num_warmup, model_args=(), model_kwargs={})
     if (chain_method or settings.chain_method) == "parallel":
-        return jax.tree_util.tree_map(jnp.asarray, _per_device(one)(keys))
+        return _per_device(one)(keys)        # numpy leaves: sliced per device at no cost
     return jax.jit(jax.vmap(one))(keys)
 
 
@@ -111,7 +111,10 @@ def _per_device(one_chain):
         if len(devices) < chains:
             raise ValueError(f"{chains} chains but {len(devices)} local device(s): parallel "
                              "chains need one device each (run_nuts falls back to sequential)")
-        parts = [jax.device_put(jax.tree_util.tree_map(lambda x, i=i: x[i], state), d)
+        # slices of numpy copies: indexing the (small) JAX arrays eagerly would compile a
+        # slicing program per leaf shape in every process
+        host = jax.tree_util.tree_map(np.asarray, state)
+        parts = [jax.device_put(jax.tree_util.tree_map(lambda x, i=i: x[i], host), d)
                  for i, d in enumerate(devices)]
         new = [i for i in range(len(parts)) if i not in compiled]
         if new:

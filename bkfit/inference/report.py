@@ -10,6 +10,7 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 
+from ..physics.common import evaluate_staged
 from .figures import corner_plot
 from .modes import HDI_PROB, MIN_MODE_MASS, VALLEY, hdi_modes, interval_text, mode_and_hdi
 from .results import (best_point, checksums, diagnostics, identifiers, interval, label,
@@ -195,11 +196,13 @@ def sm_term_values(asm) -> dict:
     out = {}
     par = asm.base_par
     for term, keys in zip(asm.terms, asm.term_keys):
-        if term.nuisance_priors():
+        if term.nuisance_sites():
             continue
-        preds = [obsreg.predict(n, {}, par, **a) for n, a in term.requests()]
+        def sm(term=term):
+            preds = [obsreg.predict(n, {}, par, **a) for n, a in term.requests()]
+            return term.log_likelihood(preds, {})
         try:
-            out[term.name] = -2.0 * float(term.log_likelihood(preds, {}))
+            out[term.name] = -2.0 * float(evaluate_staged(sm))
         except Exception:  # noqa: BLE001 (a term that cannot be evaluated at the SM)
             continue
     return out

@@ -5,7 +5,8 @@ A term
 * ``requests()``: the observables it needs, as a list of ``(name, args)`` with ``args`` a
   dict of kinematic arguments (numbers or numpy arrays; arrays give vector predictions);
 * ``nuisance_priors()``: its own nuisance parameters, ``name -> numpyro distribution``
-  (sampled by the inference layer together with the model parameters; may be empty);
+  (sampled by the inference layer together with the model parameters; may be empty), and
+  ``nuisance_sites()`` their names;
 * ``log_likelihood(preds, nuis)``: a JAX scalar, where ``preds`` is the list of predictions
   in the order of ``requests()`` and ``nuis`` the dict of its nuisance values.
 
@@ -103,6 +104,12 @@ class Term:
     def nuisance_priors(self) -> dict:
         """numpyro distributions of the term's own nuisance sites, by site name (none by default)."""
         return {}
+
+    def nuisance_sites(self) -> list[str]:
+        """The names of the term's own nuisance sites (the keys of :meth:`nuisance_priors`);
+        terms whose distributions cost eager JAX operations to build override it, so that
+        bookkeeping outside the compiled model builds none."""
+        return list(self.nuisance_priors())
 
     def log_likelihood(self, preds: list, nuis: dict):
         """ln L of the term given the predictions ``preds`` (order of :meth:`requests`) and the

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..physics.common import evaluate_staged
 from ..inputs.data_files import safe_load as _yaml_load
 from .base import Reference, Term
 from .histfactory import CompiledWorkspace
@@ -103,7 +104,7 @@ class PyhfTerm(Term):
                     raise ValueError(f"maps have {M.shape[1]} columns, binning gives {ncol}")
             self.all_edges = e                      # 102 edges incl. sentinel
             self.edges = e[1:]                      # the 101 edges of the 100 physical bins
-            self.null_bins = np.asarray(ref.bin_integrals(self.edges, c))
+            self.null_bins = np.asarray(evaluate_staged(lambda: ref.bin_integrals(self.edges, c)))
             self._null_c = c
         self.channels = list(ws.channels)
         self.channel_nbins = dict(ws.nbins)
@@ -195,6 +196,12 @@ class PyhfTerm(Term):
                 lo, hi = (jnp.asarray(b, dtype=float) for b in zip(*self.ws.free_bounds))
                 out[site] = dist.Uniform(lo, hi).to_event(1)
         return out
+
+    def nuisance_sites(self):
+        """Names of the sites of :meth:`nuisance_priors`, without building the distributions
+        (numpyro's constructors run eager JAX operations, each a compiled program)."""
+        return [site for site, _, kind in self._sites
+                if kind == "free" or self.nuisances == "sample"]
 
     def log_likelihood(self, preds, nuis):
         """ln L of the workspace: the main Poisson term at the sampled nuisances, or the full

@@ -60,14 +60,14 @@ QUARK = {"SL": (("S", 0.5), ("P", 0.5j)), "SR": (("S", 0.5), ("P", -0.5j)),
          "VL": (("V", 0.5), ("A", -0.5)), "VR": (("V", 0.5), ("A", 0.5)),
          "TL": (("T", 0.5), ("T5", -0.5)), "TR": (("T", 0.5), ("T5", 0.5))}
 
-_PL = 0.5 * (jnp.eye(4, dtype=complex) - G5)
-_PR = 0.5 * (jnp.eye(4, dtype=complex) + G5)
+_PL = 0.5 * (np.eye(4, dtype=complex) - G5)     # numpy: no eager jax at import
+_PR = 0.5 * (np.eye(4, dtype=complex) + G5)
 
 # lepton structures: (Gamma matrix, which legs are sterile (particle i, antiparticle j))
 LEPTON = {"SL": (_PL, (True, False)), "SR": (_PR, (False, True)),
-          "TL": (jnp.einsum("mnij,jk->mnik", SIG, _PL), (True, False)),
-          "TR": (jnp.einsum("mnij,jk->mnik", SIG, _PR), (False, True)),
-          "VR": (2.0 * jnp.einsum("mij,jk->mik", G, _PR), (True, True))}
+          "TL": (np.einsum("mnij,jk->mnik", SIG, _PL), (True, False)),
+          "TR": (np.einsum("mnij,jk->mnik", SIG, _PR), (False, True)),
+          "VR": (2.0 * np.einsum("mij,jk->mik", G, _PR), (True, True))}
 
 # coefficient prefix: (quark structure, lepton structure, final-state class)
 OPERATORS = {

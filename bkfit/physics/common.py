@@ -20,6 +20,21 @@ import numpy as np
 
 from ..inputs import disk_cache
 
+def evaluate_staged(fn):
+    """``fn()`` (a computation on constants, e.g. an SM prediction for a report or a reference
+    spectrum at set-up) evaluated as one compiled program.  Run eagerly, every JAX operation
+    of it would be a program of its own, each traced, lowered and compiled (or loaded from
+    the persistent cache) in every new process: ~10-20 ms apiece.  Falls back to eager
+    evaluation where ``fn`` needs concrete intermediate values (Python control flow on
+    array values)."""
+    import jax
+    try:
+        return evaluate_now(fn)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+            jax.errors.TracerIntegerConversionError):
+        return fn()
+
+
 # Gauss-Legendre nodes on [-1, 1]; fixed at import so quadratures are pure array ops.
 _GL_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 

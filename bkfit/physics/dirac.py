@@ -37,12 +37,14 @@ def _dual_constant() -> complex:
 
 
 C_DUAL = _dual_constant()           # = -i/2 in these conventions
-G = jnp.asarray(_G_NP)
-G5 = jnp.asarray(_G5_NP)
-SIG = jnp.asarray(_SIG_NP)
-EPS = jnp.asarray(_EPS_NP)
-METRIC = jnp.asarray(_METRIC)
-ETA_DIAG = jnp.asarray([1.0, -1.0, -1.0, -1.0])
+# numpy, not jax arrays: module constants built at import must not run (and compile)
+# eager jax operations; inside jitted code they become constants all the same
+G = _G_NP
+G5 = _G5_NP
+SIG = _SIG_NP
+EPS = _EPS_NP
+METRIC = _METRIC
+ETA_DIAG = np.asarray([1.0, -1.0, -1.0, -1.0])
 
 
 def low(v):

@@ -62,7 +62,7 @@ def posterior_predictive(run_dir, n_draws: int = 200, seed: int = 0):
     d, n = draws(idata, model + blocks + tnuis, n_draws, seed)
     out = []
     for term, keys in found:
-        own = list(term.nuisance_priors())
+        own = term.nuisance_sites()
         sigs = signal_samples(term)
 
         def one(x, term=term, keys=keys, own=own, sigs=sigs):

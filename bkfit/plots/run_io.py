@@ -60,5 +60,5 @@ def site_names(asm) -> tuple[list, list, list]:
     """(model parameters, nuisance-block sites, term nuisance sites)."""
     model = list(asm.priors)
     blocks = [b.site for b in asm.blocks]
-    terms = [n for t in asm.terms for n in t.nuisance_priors()]
+    terms = [n for t in asm.terms for n in t.nuisance_sites()]
     return model, blocks, terms

@@ -18,12 +18,13 @@ PI = math.pi
 
 _C = cosmology()
 _TAB = gstar_table()
-_LNT = jnp.asarray(np.log(_TAB[0]))
-_GS = jnp.asarray(_TAB[1])
-_GR = jnp.asarray(_TAB[2])
+# module constants as numpy arrays (no eager jax at import)
+_LNT = np.log(np.asarray(_TAB[0], dtype=float))
+_GS = np.asarray(_TAB[1], dtype=float)
+_GR = np.asarray(_TAB[2], dtype=float)
 # d ln g_s / d ln T at the nodes (2nd-order differences on the non-uniform grid), then
 # interpolated linearly like g_s itself: continuous, unlike the derivative of the linear interpolant
-_DLNGS = jnp.asarray(np.gradient(np.log(_TAB[1]), np.log(_TAB[0])))
+_DLNGS = np.asarray(np.gradient(np.log(_TAB[1]), np.log(_TAB[0])))
 
 M_PLANCK = _C["M_Planck"]
 S0 = _C["s0"]                          # cm^-3
@@ -54,18 +55,19 @@ def dln_gstars_dlnT(T):
     return jnp.where(inside, _interp_lnT(T, _DLNGS), 0.0)
 
 
-_PLASMA = jnp.stack([_GR, _GS, _DLNGS])
+_PLASMA = np.stack([_GR, _GS, _DLNGS])
 
 
 def plasma(T):
     """(g_rho, g_s, d ln g_s/d ln T) at T: :func:`gstar`, :func:`gstars`,
     :func:`dln_gstars_dlnT` with one table search (the same linear interpolation in ln T)."""
+    lnt, tab = jnp.asarray(_LNT), jnp.asarray(_PLASMA)     # indexed with traced i below
     lnT = jnp.log(jnp.maximum(T, 1e-300))
-    inside = (lnT > _LNT[0]) & (lnT < _LNT[-1])
-    u = jnp.clip(lnT, _LNT[0], _LNT[-1])
-    i = jnp.clip(jnp.searchsorted(_LNT, u, side="right"), 1, _LNT.shape[0] - 1)
-    t = (u - _LNT[i - 1]) / (_LNT[i] - _LNT[i - 1])
-    v = _PLASMA[:, i - 1] * (1.0 - t) + _PLASMA[:, i] * t
+    inside = (lnT > lnt[0]) & (lnT < lnt[-1])
+    u = jnp.clip(lnT, lnt[0], lnt[-1])
+    i = jnp.clip(jnp.searchsorted(lnt, u, side="right"), 1, lnt.shape[0] - 1)
+    t = (u - lnt[i - 1]) / (lnt[i] - lnt[i - 1])
+    v = tab[:, i - 1] * (1.0 - t) + tab[:, i] * t
     return v[0], v[1], jnp.where(inside, v[2], 0.0)
 
 

@@ -16,8 +16,8 @@ PI = math.pi
 # --------------------------------------------------------------------------- Bessel functions
 _NB = 48
 _GLB_X, _GLB_W = np.polynomial.legendre.leggauss(_NB)
-_GLB_X = jnp.asarray(0.5 * (_GLB_X + 1.0))   # on [0, 1]
-_GLB_W = jnp.asarray(0.5 * _GLB_W)
+_GLB_X = 0.5 * (_GLB_X + 1.0)   # on [0, 1]
+_GLB_W = 0.5 * _GLB_W
 _BESSEL_CUT = 60.0   # integrate while y (cosh t - 1) < _BESSEL_CUT (e^-60 ~ 1e-26)
 
 
@@ -51,8 +51,8 @@ def k2e(y):
 # --------------------------------------------------------------------------- thermal average
 N_THERMAL_NODES = 64                 # Gauss-Legendre nodes per interval in the thermal average
 _GLT_X, _GLT_W = np.polynomial.legendre.leggauss(N_THERMAL_NODES)
-_GLT_X = jnp.asarray(0.5 * (_GLT_X + 1.0))
-_GLT_W = jnp.asarray(0.5 * _GLT_W)
+_GLT_X = 0.5 * (_GLT_X + 1.0)
+_GLT_W = 0.5 * _GLT_W
 U_MAX = 60.0             # kinetic variable u = x (sqrt(s)/m - 2) runs over [0, U_MAX] (e^-60)
 
 
