@@ -242,3 +242,22 @@ def test_plot_rk_rkstar_takes_a_shipped_run_name(tmp_path):
     assert out.exists() and out.with_suffix(".pdf").exists()
     r = bkfit("plot", "rk-rkstar", "lq_S2", cwd=tmp_path)
     assert r.returncode == 2 and "Did you mean 'lq_S1'" in r.stderr + r.stdout
+
+
+def test_process_entry_point_writes_everything_and_keeps_exit_codes():
+    """``python -m bkfit.cli`` (and the ``bkfit`` script) end with a fast exit after the command
+    (bkfit.cli.run): what the command printed arrives in full through a pipe, and the exit
+    codes are those of the command -- 0, 2 for bad input with the message on stderr."""
+    from click.testing import CliRunner
+
+    from bkfit.cli import main
+    r = bkfit("list", "observables")
+    assert r.returncode == 0, r.stderr
+    inproc = CliRunner().invoke(main, ["list", "observables"])
+    assert inproc.exit_code == 0
+    assert r.stdout.splitlines() == inproc.output.splitlines()
+    assert len(r.stdout.splitlines()) > 50
+    r = bkfit("fit", "no_such_run_file.toml")
+    assert r.returncode == 2 and "error:" in r.stderr and "no_such_run_file" in r.stderr
+    r = bkfit("--version")
+    assert r.returncode == 0 and "version" in r.stdout
