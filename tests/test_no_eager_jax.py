@@ -33,3 +33,25 @@ def test_imports_compile_nothing():
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.strip().splitlines()
     assert lines[0] == "0", "JAX programs compiled at import:\n" + "\n".join(lines[1:])
+
+
+def test_evaluate_staged_matches_eager_and_falls_back():
+    """physics.common.evaluate_staged: one compiled program with the eager result (to rounding),
+    and the eager result itself where the function needs concrete values (Python control
+    flow on an array)."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from bkfit.physics.common import evaluate_staged
+    x = np.linspace(0.1, 3.0, 50)
+
+    def smooth():
+        return jnp.sum(jnp.sin(x) ** 2 * jnp.exp(-x)) / jnp.sqrt(jnp.sum(x))
+
+    assert np.isclose(float(evaluate_staged(smooth)), float(smooth()), rtol=1e-13)
+
+    def branchy():
+        s = jnp.sum(x)
+        return s * 2.0 if s > 10.0 else -s      # needs a concrete s
+
+    assert float(evaluate_staged(branchy)) == float(branchy()) == 2.0 * float(np.sum(x))
