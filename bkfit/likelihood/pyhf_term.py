@@ -29,8 +29,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..physics.common import evaluate_staged
 from ..inputs.data_files import safe_load as _yaml_load
+from ..physics.common import evaluate_staged
 from .base import Reference, Term
 from .histfactory import CompiledWorkspace
 

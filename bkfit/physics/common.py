@@ -20,6 +20,7 @@ import numpy as np
 
 from ..inputs import disk_cache
 
+
 def evaluate_staged(fn):
     """``fn()`` (a computation on constants, e.g. an SM prediction for a report or a reference
     spectrum at set-up) evaluated as one compiled program.  Run eagerly, every JAX operation
