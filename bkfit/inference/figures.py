@@ -31,10 +31,16 @@ def save_figure(fig, path, formats=FORMATS, dpi: int = DPI) -> list[Path]:
     suffix is replaced); returns the paths written, in ``formats`` order."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+    # the tight bounding box, computed once: "tight" in each savefig draws the figure an
+    # extra time per format (about 0.3 s for a 6 x 6 corner plot)
+    fig.canvas.draw()
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(
+        matplotlib.rcParams["savefig.pad_inches"])
     out = []
     for fmt in formats:
         p = path.with_suffix("." + fmt)
-        fig.savefig(p, dpi=dpi, bbox_inches="tight")
+        fig.savefig(p, dpi=dpi, bbox_inches=bbox)
         out.append(p)
     return out
 

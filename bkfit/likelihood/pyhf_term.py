@@ -12,7 +12,8 @@ multiplies the reweighted signal sample.  ``mu`` is removed and, with
 
 Nuisances: ``nuisances: sample`` returns the pyhf constraints as numpyro priors on three
 vector sites ``<term name>::alpha`` (Normal(0, 1), histosys/normsys), ``::gamma``
-(Normal(1, sigma) truncated at 0, staterror) and ``::free`` (uniform, normfactors), and
+(Normal(1, sigma) truncated at 0, staterror; sampled in softplus coordinates,
+``positive_normal.py``) and ``::free`` (uniform, normfactors), and
 ``log_likelihood`` is the main (Poisson) part only.  ``nuisances: profile`` maximises the full
 logpdf over all constrained nuisances by a fixed number (15) of monotone Gauss-Newton steps at
 the given signal (within 1e-10 in ln L of a full minimisation for signals up to 20 x SM, see
@@ -33,6 +34,7 @@ from ..inputs.data_files import safe_load as _yaml_load
 from ..physics.common import evaluate_staged
 from .base import Reference, Term
 from .histfactory import CompiledWorkspace
+from .positive_normal import PositiveNormal
 
 OBS = "<BR>(B+->K+invisible)"
 FF_PREFIX = "corr_ff_"
@@ -189,9 +191,9 @@ class PyhfTerm(Term):
                 # Normal(1, sigma) restricted to gamma > 0 (pyhf's bounds [1e-10, 10]): bins
                 # with sigma ~ 100 % (off-resonance background templates) would otherwise let
                 # a sample's yield go negative, the Poisson mean hit the floor and NUTS diverge.
-                # The truncation only changes the prior's normalisation (a constant).
-                out[site] = dist.TruncatedNormal(jnp.ones(n), jnp.asarray(self.ws.gamma_sigma),
-                                                 low=0.0).to_event(1)
+                # The truncation only changes the prior's normalisation (a constant).  NUTS
+                # moves in coordinates where the prior is Gaussian (positive_normal.py).
+                out[site] = PositiveNormal(np.ones(n), self.ws.gamma_sigma).to_event(1)
             elif kind == "free":
                 lo, hi = (jnp.asarray(b, dtype=float) for b in zip(*self.ws.free_bounds))
                 out[site] = dist.Uniform(lo, hi).to_event(1)
